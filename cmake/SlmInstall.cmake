@@ -1,0 +1,15 @@
+include(CMakePackageConfigHelpers)
+
+install(TARGETS slm EXPORT slmTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/slm DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT slmTargets NAMESPACE slm:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/slm)
+
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/slmConfig.cmake.in
+  ${PROJECT_BINARY_DIR}/slmConfig.cmake INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/slm)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/slmConfigVersion.cmake COMPATIBILITY SameMinorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/slmConfig.cmake ${PROJECT_BINARY_DIR}/slmConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/slm)

@@ -1,0 +1,48 @@
+include(GNUInstallDirs)
+
+function(slm_apply_warnings target)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wno-unused-parameter)
+  endif()
+endfunction()
+
+if(SLM_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(SLM_NATIVE)
+  add_compile_options(-march=native)
+endif()
+
+# Adds the sources of the current folder (recursively) to the slm library. ISA-specific files are
+# named *_avx2.cpp, *_avx512.cpp, *_neon.cpp and get their instruction-set flags here, nowhere else.
+function(slm_add_folder_sources)
+  file(GLOB_RECURSE srcs CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
+  foreach(f IN LISTS srcs)
+    if(f MATCHES "_avx2\\.cpp$")
+      if(NOT SLM_ARCH_X86)
+        continue()
+      endif()
+      set_source_files_properties(${f} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2")
+    elseif(f MATCHES "_avx512\\.cpp$")
+      if(NOT SLM_ARCH_X86)
+        continue()
+      endif()
+      set_source_files_properties(${f} PROPERTIES COMPILE_OPTIONS
+        "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16;-mavx2;-mfma;-mf16c;-mbmi2")
+    elseif(f MATCHES "_neon\\.cpp$")
+      if(NOT SLM_ARCH_ARM64)
+        continue()
+      endif()
+      set_source_files_properties(${f} PROPERTIES COMPILE_OPTIONS "-march=armv8.2-a+dotprod+fp16")
+    endif()
+    target_sources(slm PRIVATE ${f})
+  endforeach()
+endfunction()
+
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
+  set(SLM_ARCH_X86 ON)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64|ARM64")
+  set(SLM_ARCH_ARM64 ON)
+endif()
