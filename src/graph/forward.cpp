@@ -1,0 +1,294 @@
+#include "src/graph/forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "kernels/kernels.h"
+#include "slm/error.h"
+
+namespace slm {
+namespace {
+
+float softcap(float x, float cap) { return cap > 0.0f ? cap * std::tanh(x / cap) : x; }
+
+void add_bias(float* y, int64_t n, int64_t ld, const VecView& b) {
+  if (!b) return;
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < b.n; ++i) y[t * ld + i] += b.data[i];
+}
+
+void resize(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+}  // namespace
+
+namespace {
+
+// Angular frequency of each rotary pair, as ggml's rope cache computes it: base^(-2i/rope_dim),
+// by repeated float multiplication, divided by per-pair factors (llama3) and scaled (linear).
+std::vector<float> rope_frequencies(const ModelConfig& cfg, float base, const float* factors, float freq_scale) {
+  const size_t half = cfg.rope_dim / 2;
+  std::vector<float> f(half);
+  const float theta_scale = std::pow(base, -2.0f / static_cast<float>(cfg.rope_dim));
+  float x = 1.0f;
+  for (size_t i = 0; i < half; ++i) {
+    f[i] = x * freq_scale / (factors ? factors[i] : 1.0f);
+    x *= theta_scale;
+  }
+  return f;
+}
+
+}  // namespace
+
+Forward::Forward(const ModelConfig& cfg, const Weights& w) : cfg_(cfg), w_(w) {
+  using Scaling = ModelConfig::RopeScaling::Type;
+  const auto& rs = cfg.rope_scaling;
+  if (rs.type == Scaling::yarn || rs.type == Scaling::longrope)
+    throw Error(ErrorKind::unsupported, "ModelConfig.rope_scaling",
+                std::string(rs.type == Scaling::yarn ? "yarn" : "longrope") + " RoPE scaling is not implemented yet");
+  const float freq_scale = rs.type == Scaling::linear && rs.factor > 0 ? 1.0f / rs.factor : 1.0f;
+  std::vector<float> llama3;
+  const float* factors = w.rope_freq_factors ? w.rope_freq_factors.data : nullptr;
+  if (!factors && rs.type == Scaling::llama3) {
+    llama3 = llama3_rope_freq_factors(cfg);
+    factors = llama3.data();
+  }
+  inv_freq_ = rope_frequencies(cfg, cfg.rope_theta, factors, freq_scale);
+  // Sliding-window layers (gemma3) rotate with their own base and no scaling.
+  inv_freq_local_ = rope_frequencies(cfg, cfg.rope_theta_swa, nullptr, 1.0f);
+  if (cfg.n_experts > 0) expert_counts_.assign(cfg.n_layers, std::vector<uint64_t>(cfg.n_experts, 0));
+}
+
+void Forward::reset_expert_counts() {
+  for (auto& l : expert_counts_) std::fill(l.begin(), l.end(), 0);
+}
+
+void Forward::rope_cos_sin(const std::vector<float>& freq, int32_t pos, float* cos, float* sin) const {
+  for (size_t i = 0; i < freq.size(); ++i) {
+    const float theta = static_cast<float>(pos) * freq[i];
+    cos[i] = std::cos(theta);
+    sin[i] = std::sin(theta);
+  }
+}
+
+void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& kv, float* logits) {
+  const auto& K = kernels::active();
+  const int64_t n = static_cast<int64_t>(batch.size());
+  if (n == 0) return;
+  const int64_t d = cfg_.d_model;
+  const int64_t hd = cfg_.head_dim;
+  const int64_t q_dim = static_cast<int64_t>(cfg_.n_heads) * hd;
+  const int64_t kv_dim = static_cast<int64_t>(cfg_.n_kv_heads) * hd;
+  const int64_t ffn = std::max<int64_t>(cfg_.ffn_dim, cfg_.expert_ffn_dim);
+
+  resize(x_, n * d);
+  resize(xn_, n * d);
+  resize(q_, n * q_dim);
+  resize(k_, n * kv_dim);
+  resize(v_, n * kv_dim);
+  resize(att_, n * q_dim);
+  resize(proj_, n * d);
+  resize(gate_, n * ffn);
+  resize(up_, n * ffn);
+  resize(ffn_out_, n * d);
+
+  // Token embeddings (any weight type: one row dequantized per token).
+  for (int64_t t = 0; t < n; ++t) {
+    const int32_t tok = batch[t].token;
+    if (tok < 0 || tok >= w_.token_embd.rows)
+      throw Error(ErrorKind::out_of_range, "forward", "token id " + std::to_string(tok) + " outside the vocabulary");
+    kernels::dequantize_row(w_.token_embd.type, w_.token_embd.row(tok), &x_[t * d], d);  // type checked at load
+    if (cfg_.embedding_scale != 1.0f)
+      for (int64_t i = 0; i < d; ++i) x_[t * d + i] *= cfg_.embedding_scale;
+  }
+
+  const float w_off = cfg_.norm_weight_offset ? 1.0f : 0.0f;
+  for (uint32_t l = 0; l < cfg_.n_layers; ++l) {
+    const LayerWeights& L = w_.layers[l];
+
+    // --- attention block
+    for (int64_t t = 0; t < n; ++t) K.rmsnorm(&x_[t * d], L.attn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
+    matmul(pool, L.wq, xn_.data(), n, q_.data(), q_dim, mm_);
+    matmul(pool, L.wk, xn_.data(), n, k_.data(), kv_dim, mm_);
+    matmul(pool, L.wv, xn_.data(), n, v_.data(), kv_dim, mm_);
+    add_bias(q_.data(), n, q_dim, L.bq);
+    add_bias(k_.data(), n, kv_dim, L.bk);
+    add_bias(v_.data(), n, kv_dim, L.bv);
+    if (L.q_norm)
+      for (int64_t i = 0; i < n * cfg_.n_heads; ++i) K.rmsnorm(&q_[i * hd], L.q_norm.data, &q_[i * hd], hd, cfg_.norm_eps, w_off);
+    if (L.k_norm)
+      for (int64_t i = 0; i < n * cfg_.n_kv_heads; ++i) K.rmsnorm(&k_[i * hd], L.k_norm.data, &k_[i * hd], hd, cfg_.norm_eps, w_off);
+    rope(static_cast<int>(l), batch);
+    for (int64_t t = 0; t < n; ++t) {
+      const KvSeqView view = kv.view(static_cast<int32_t>(l), batch[t].seq);
+      K.f32_to_f16_row(&k_[t * kv_dim], view.k(batch[t].pos), kv_dim);
+      K.f32_to_f16_row(&v_[t * kv_dim], view.v(batch[t].pos), kv_dim);
+    }
+    attention(pool, static_cast<int>(l), batch, kv);
+    matmul(pool, L.wo, att_.data(), n, proj_.data(), d, mm_);
+    if (L.attn_post_norm)
+      for (int64_t t = 0; t < n; ++t) K.rmsnorm(&proj_[t * d], L.attn_post_norm.data, &proj_[t * d], d, cfg_.norm_eps, w_off);
+    for (int64_t i = 0; i < n * d; ++i) x_[i] += proj_[i];
+
+    // --- feed-forward block
+    for (int64_t t = 0; t < n; ++t) K.rmsnorm(&x_[t * d], L.ffn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
+    if (cfg_.n_experts > 0)
+      moe_ffn(pool, static_cast<int>(l), L, n);
+    else
+      dense_ffn(pool, L, n);
+    if (L.ffn_post_norm)
+      for (int64_t t = 0; t < n; ++t) K.rmsnorm(&ffn_out_[t * d], L.ffn_post_norm.data, &ffn_out_[t * d], d, cfg_.norm_eps, w_off);
+    for (int64_t i = 0; i < n * d; ++i) x_[i] += ffn_out_[i];
+  }
+
+  // --- output: final norm and vocabulary projection for the entries that want logits
+  int64_t m = 0;
+  for (int64_t t = 0; t < n; ++t) {
+    if (!batch[t].logits) continue;
+    K.rmsnorm(&x_[t * d], w_.output_norm.data, &xn_[m * d], d, cfg_.norm_eps, w_off);
+    ++m;
+  }
+  if (m == 0) return;
+  matmul(pool, w_.output, xn_.data(), m, logits, cfg_.vocab_size, mm_);
+  if (cfg_.final_logit_softcap > 0)
+    for (int64_t i = 0; i < m * static_cast<int64_t>(cfg_.vocab_size); ++i) logits[i] = softcap(logits[i], cfg_.final_logit_softcap);
+}
+
+void Forward::rope(int layer, std::span<const BatchEntry> batch) {
+  const auto& K = kernels::active();
+  const int64_t hd = cfg_.head_dim;
+  const int64_t q_dim = static_cast<int64_t>(cfg_.n_heads) * hd;
+  const int64_t kv_dim = static_cast<int64_t>(cfg_.n_kv_heads) * hd;
+  const bool neox = cfg_.rope_style == ModelConfig::RopeStyle::neox;
+  const auto& freq = is_local_layer(cfg_, static_cast<uint32_t>(layer)) ? inv_freq_local_ : inv_freq_;
+  std::vector<float> cs(freq.size() * 2);
+  for (size_t t = 0; t < batch.size(); ++t) {
+    rope_cos_sin(freq, batch[t].pos, cs.data(), cs.data() + freq.size());
+    const float* c = cs.data();
+    const float* s = cs.data() + freq.size();
+    K.rope(&q_[t * q_dim], cfg_.n_heads, hd, cfg_.rope_dim, c, s, neox);
+    K.rope(&k_[t * kv_dim], cfg_.n_kv_heads, hd, cfg_.rope_dim, c, s, neox);
+  }
+}
+
+void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry> batch, KvCache& kv) {
+  const auto& K = kernels::active();
+  const int64_t hd = cfg_.head_dim;
+  const int64_t n_heads = cfg_.n_heads;
+  const int64_t group = cfg_.n_heads / cfg_.n_kv_heads;
+  const int64_t q_dim = n_heads * hd;
+  const float scale = cfg_.attn_scale > 0 ? cfg_.attn_scale : 1.0f / std::sqrt(static_cast<float>(hd));
+  const bool sliding = is_local_layer(cfg_, static_cast<uint32_t>(layer));
+  const int64_t tasks = static_cast<int64_t>(batch.size()) * n_heads;
+  pool.parallel_for(tasks, 1, [&](int64_t i0, int64_t i1) {
+    std::vector<float> scores;
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t t = i / n_heads;
+      const int64_t h = i % n_heads;
+      const BatchEntry& e = batch[static_cast<size_t>(t)];
+      const KvSeqView view = kv.view(layer, e.seq);
+      const int64_t kv_off = (h / group) * hd;
+      const int32_t start = sliding ? std::max<int32_t>(0, e.pos - static_cast<int32_t>(cfg_.sliding_window) + 1) : 0;
+      const int32_t len = e.pos - start + 1;
+      scores.resize(static_cast<size_t>(len));
+      const float* q = &q_[t * q_dim + h * hd];
+      for (int32_t p = 0; p < len; ++p)
+        scores[p] = softcap(K.dot_f16_f32(view.k(start + p) + kv_off, q, hd) * scale, cfg_.attn_logit_softcap);
+      K.softmax(scores.data(), len);
+      float* out = &att_[t * q_dim + h * hd];
+      std::fill(out, out + hd, 0.0f);
+      for (int32_t p = 0; p < len; ++p) K.axpy_f16_f32(scores[p], view.v(start + p) + kv_off, out, hd);
+    }
+  });
+}
+
+void Forward::dense_ffn(ThreadPool& pool, const LayerWeights& L, int64_t n) {
+  const auto& K = kernels::active();
+  const int64_t f = cfg_.ffn_dim;
+  matmul(pool, L.w_gate, xn_.data(), n, gate_.data(), f, mm_);
+  matmul(pool, L.w_up, xn_.data(), n, up_.data(), f, mm_);
+  if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
+    K.gelu_tanh_mul(gate_.data(), up_.data(), gate_.data(), n * f);
+  else
+    K.silu_mul(gate_.data(), up_.data(), gate_.data(), n * f);
+  matmul(pool, L.w_down, gate_.data(), n, ffn_out_.data(), cfg_.d_model, mm_);
+}
+
+void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_t n) {
+  const auto& K = kernels::active();
+  const int64_t d = cfg_.d_model;
+  const int64_t n_exp = cfg_.n_experts;
+  const int64_t top_k = cfg_.n_experts_used;
+  const int64_t f = cfg_.expert_ffn_dim;
+
+  // Router: probabilities over experts, the top k chosen, their weights renormalised if asked.
+  resize(router_logits_, n * n_exp);
+  matmul(pool, L.router, xn_.data(), n, router_logits_.data(), n_exp, mm_);
+  std::vector<std::vector<std::pair<int64_t, float>>> routed(static_cast<size_t>(n_exp));  // expert -> (token, weight)
+  std::vector<int64_t> order(static_cast<size_t>(n_exp));
+  for (int64_t t = 0; t < n; ++t) {
+    float* p = &router_logits_[t * n_exp];
+    if (cfg_.expert_gating == ModelConfig::ExpertGating::sigmoid) {
+      for (int64_t e = 0; e < n_exp; ++e) p[e] = 1.0f / (1.0f + std::exp(-p[e]));
+    } else {
+      K.softmax(p, n_exp);
+    }
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + top_k, order.end(),
+                      [&](int64_t a, int64_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+    float sum = 0.0f;
+    for (int64_t j = 0; j < top_k; ++j) sum += p[order[j]];
+    for (int64_t j = 0; j < top_k; ++j) {
+      const int64_t e = order[j];
+      const float wgt = cfg_.expert_weights_norm ? p[e] / sum : p[e];
+      routed[static_cast<size_t>(e)].emplace_back(t, wgt);
+    }
+  }
+
+  std::fill(ffn_out_.begin(), ffn_out_.begin() + n * d, 0.0f);
+  // Each chosen expert runs once over the tokens that chose it; unchosen experts are never read.
+  for (int64_t e = 0; e < n_exp; ++e) {
+    const auto& toks = routed[static_cast<size_t>(e)];
+    if (toks.empty()) continue;
+    expert_counts_[static_cast<size_t>(layer)][static_cast<size_t>(e)] += toks.size();
+    const int64_t m = static_cast<int64_t>(toks.size());
+    resize(moe_x_, m * d);
+    resize(moe_y_, m * d);
+    for (int64_t j = 0; j < m; ++j) std::copy_n(&xn_[toks[j].first * d], d, &moe_x_[j * d]);
+    matmul(pool, L.exp_gate.experts[e], moe_x_.data(), m, gate_.data(), f, mm_);
+    matmul(pool, L.exp_up.experts[e], moe_x_.data(), m, up_.data(), f, mm_);
+    if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
+      K.gelu_tanh_mul(gate_.data(), up_.data(), gate_.data(), m * f);
+    else
+      K.silu_mul(gate_.data(), up_.data(), gate_.data(), m * f);
+    matmul(pool, L.exp_down.experts[e], gate_.data(), m, moe_y_.data(), d, mm_);
+    for (int64_t j = 0; j < m; ++j) {
+      float* dst = &ffn_out_[toks[j].first * d];
+      const float wgt = toks[j].second;
+      for (int64_t i = 0; i < d; ++i) dst[i] += wgt * moe_y_[j * d + i];
+    }
+  }
+
+  // Shared expert (qwen2moe): always active, its output scaled by sigmoid(router_shexp . x).
+  if (L.shexp_gate) {
+    const int64_t fs = L.shexp_gate.rows;
+    resize(gate_, n * std::max(fs, f));
+    resize(up_, n * std::max(fs, f));
+    resize(moe_y_, n * d);
+    matmul(pool, L.shexp_gate, xn_.data(), n, gate_.data(), fs, mm_);
+    matmul(pool, L.shexp_up, xn_.data(), n, up_.data(), fs, mm_);
+    K.silu_mul(gate_.data(), up_.data(), gate_.data(), n * fs);
+    matmul(pool, L.shexp_down, gate_.data(), n, moe_y_.data(), d, mm_);
+    std::vector<float> sg(static_cast<size_t>(n), 1.0f);
+    if (L.shexp_router) {
+      matmul(pool, L.shexp_router, xn_.data(), n, sg.data(), 1, mm_);
+      for (auto& s : sg) s = 1.0f / (1.0f + std::exp(-s));
+    }
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t i = 0; i < d; ++i) ffn_out_[t * d + i] += sg[t] * moe_y_[t * d + i];
+  }
+}
+
+}  // namespace slm

@@ -1,0 +1,61 @@
+// forward(batch): one pass of the transformer over a batch of (sequence, position, token) entries.
+//
+// One function for every architecture: differences (QK-norm, biases, RoPE style and scaling,
+// activation, post-norms, sliding windows, soft-capping, experts) are data in ModelConfig and
+// optional fields of Weights. Entries of one sequence must come in position order; positions
+// before an entry's own must already be in the KV cache or earlier in the same batch.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "src/engine/thread_pool.h"
+#include "src/graph/matmul.h"
+#include "src/kv/kv_cache.h"
+#include "src/model/config.h"
+#include "src/model/weights.h"
+
+namespace slm {
+
+struct BatchEntry {
+  int32_t seq = 0;
+  int32_t pos = 0;
+  int32_t token = 0;
+  bool logits = false;  // write this entry's logits
+};
+
+class Forward {
+ public:
+  Forward(const ModelConfig& cfg, const Weights& w);
+
+  // Runs the batch. Logits of the entries with logits=true go to `logits` as consecutive rows of
+  // cfg.vocab_size floats, in batch order. The caller has reserved KV room for every entry.
+  void run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& kv, float* logits);
+
+  // Per-layer count of tokens routed to each expert since construction or the last reset
+  // ([layer][expert]; empty for dense models).
+  const std::vector<std::vector<uint64_t>>& expert_counts() const noexcept { return expert_counts_; }
+  void reset_expert_counts();
+
+ private:
+  void attention(ThreadPool& pool, int layer, std::span<const BatchEntry> batch, KvCache& kv);
+  void rope(int layer, std::span<const BatchEntry> batch);
+  void dense_ffn(ThreadPool& pool, const LayerWeights& L, int64_t n);
+  void moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_t n);
+  void rope_cos_sin(const std::vector<float>& freq, int32_t pos, float* cos, float* sin) const;
+
+  const ModelConfig& cfg_;
+  const Weights& w_;
+  std::vector<float> inv_freq_;        // [rope_dim/2]: angular frequency per rotary pair
+  std::vector<float> inv_freq_local_;  // the same for sliding-window layers
+
+  // Scratch, grown to the largest batch seen. Shapes per token: x, xn, ffn_out [d_model];
+  // q, att [n_heads*head_dim]; k, v [kv_dim]; gate, up [max(ffn_dim, expert_ffn_dim)].
+  std::vector<float> x_, xn_, q_, k_, v_, att_, proj_, gate_, up_, ffn_out_;
+  std::vector<float> router_logits_, moe_x_, moe_y_;
+  MatmulScratch mm_;
+  std::vector<std::vector<uint64_t>> expert_counts_;
+};
+
+}  // namespace slm

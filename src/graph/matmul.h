@@ -1,0 +1,25 @@
+// The threaded matrix product every projection of the graph goes through:
+// y[t][r] = sum_k W[r][k] * x[t][k], for n tokens at once.
+//
+// Activations are converted once per call to the weight type's activation format (Q8_0, Q8_K,
+// F16, ... see kernels::activation_type), then rows of W are split across the pool's threads;
+// each row block is streamed once for all n tokens.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "src/engine/thread_pool.h"
+#include "src/model/weights.h"
+
+namespace slm {
+
+struct MatmulScratch {
+  std::vector<uint8_t> act;  // converted activations [n][row_bytes(act_type, cols)]
+};
+
+// x: [n][w.cols] floats (row stride w.cols); y: [n][ldy] floats, columns [0, w.rows) written.
+void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n, float* y, int64_t ldy,
+            MatmulScratch& scratch);
+
+}  // namespace slm

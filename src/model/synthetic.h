@@ -1,0 +1,42 @@
+// Synthetic models: random-weight GGUF files of any supported architecture and shape, written with
+// slm's own GGUF writer and quantizers. Tests use them to cover every graph path without ../shared;
+// benchmarks use them at real model shapes (speed does not depend on the weights' values).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "kernels/types.h"
+
+namespace slm {
+
+struct SyntheticSpec {
+  std::string architecture = "llama";  // llama, qwen2, qwen3, qwen3moe, qwen2moe, gemma3, phi3
+  uint32_t n_layers = 2;
+  uint32_t d_model = 64;
+  uint32_t n_heads = 4;
+  uint32_t n_kv_heads = 2;
+  uint32_t head_dim = 0;      // 0: d_model / n_heads
+  uint32_t ffn_dim = 96;
+  uint32_t vocab_size = 320;  // >= 259 (3 specials + 256 byte tokens); the rest are letter pieces
+  uint32_t context_length = 256;
+  float rope_theta = 10000.0f;
+  float norm_eps = 1e-5f;
+  bool tied_embeddings = true;
+  bool qk_norm = false;       // adds blk.N.attn_{q,k}_norm (qwen3 style)
+  bool attn_bias = false;     // adds q/k/v biases (qwen2 style)
+  uint32_t n_experts = 0;     // > 0: MoE FFN (stacked ffn_*_exps tensors)
+  uint32_t n_experts_used = 0;
+  uint32_t expert_ffn_dim = 0;
+  uint32_t shared_expert_ffn_dim = 0;  // > 0: a shared expert with a sigmoid gate (qwen2moe)
+  DType matrix_type = DType::F32;      // type of the 2-D/3-D weight matrices
+  DType embedding_type = DType::F32;
+  uint64_t seed = 1;
+};
+
+// Writes the model; throws slm::Error(invalid_argument) for shapes the chosen types cannot hold
+// (e.g. d_model not a multiple of 256 with a K-quant).
+void write_synthetic_model(const SyntheticSpec& spec, const std::filesystem::path& path);
+
+}  // namespace slm

@@ -1,0 +1,124 @@
+#include "src/sample/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <unordered_map>
+
+#include "slm/error.h"
+
+namespace slm {
+
+Sampler::Sampler(SamplerOptions opts) : opts_(std::move(opts)), rng_(opts_.seed) {
+  auto bad = [](const char* field, const std::string& what) {
+    throw Error(ErrorKind::invalid_argument, std::string("sampler option ") + field, what);
+  };
+  if (std::isnan(opts_.temperature)) bad("temperature", "is NaN");
+  if (!(opts_.top_p > 0.0f)) bad("top_p", "must be in (0, 1]");
+  if (std::isnan(opts_.min_p) || opts_.min_p > 1.0f) bad("min_p", "must be in [0, 1]");
+  if (!(opts_.repeat_penalty > 0.0f)) bad("repeat_penalty", "must be positive");
+  if (std::isnan(opts_.presence_penalty) || std::isnan(opts_.frequency_penalty)) bad("penalty", "is NaN");
+}
+
+void Sampler::apply_bias(std::vector<Candidate>& c, std::span<const std::pair<int32_t, float>> bias) {
+  for (const auto& [id, b] : bias) {
+    if (id < 0 || static_cast<size_t>(id) >= c.size())
+      throw Error(ErrorKind::invalid_argument, "sampler option logit_bias", "token id " + std::to_string(id) + " outside the vocabulary");
+    c[static_cast<size_t>(id)].logit += b;  // candidates are still indexed by id here
+  }
+}
+
+void Sampler::apply_penalties(std::vector<Candidate>& c, std::span<const int32_t> recent, float repeat,
+                              float presence, float frequency) {
+  if (recent.empty() || (repeat == 1.0f && presence == 0.0f && frequency == 0.0f)) return;
+  std::unordered_map<int32_t, int> counts;
+  for (int32_t t : recent) ++counts[t];
+  for (const auto& [id, n] : counts) {
+    if (id < 0 || static_cast<size_t>(id) >= c.size()) continue;
+    float& l = c[static_cast<size_t>(id)].logit;
+    l = l > 0 ? l / repeat : l * repeat;
+    l -= static_cast<float>(n) * frequency + presence;
+  }
+}
+
+void Sampler::top_k(std::vector<Candidate>& c, int32_t k) {
+  if (k <= 0 || static_cast<size_t>(k) >= c.size()) {
+    std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
+    return;
+  }
+  std::partial_sort(c.begin(), c.begin() + k, c.end(), [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
+  c.resize(static_cast<size_t>(k));
+}
+
+void Sampler::softmax(std::vector<Candidate>& c) {
+  if (c.empty()) return;
+  std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
+  const float mx = c[0].logit;
+  double sum = 0;
+  for (auto& x : c) {
+    x.p = std::exp(x.logit - mx);
+    sum += x.p;
+  }
+  for (auto& x : c) x.p = static_cast<float>(x.p / sum);
+}
+
+void Sampler::top_p(std::vector<Candidate>& c, float p) {
+  if (p >= 1.0f) return;
+  double cum = 0;
+  size_t keep = c.size();
+  for (size_t i = 0; i < c.size(); ++i) {
+    cum += c[i].p;
+    if (cum >= p) {
+      keep = i + 1;
+      break;
+    }
+  }
+  c.resize(std::max<size_t>(keep, 1));
+}
+
+void Sampler::min_p(std::vector<Candidate>& c, float p) {
+  if (p <= 0.0f || c.empty()) return;
+  const float threshold = c[0].p * p;
+  size_t keep = 1;
+  while (keep < c.size() && c[keep].p >= threshold) ++keep;
+  c.resize(keep);
+}
+
+int32_t Sampler::argmax(const std::vector<Candidate>& c) {
+  // Ties go to the lowest id, as llama.cpp's greedy sampler does.
+  size_t best = 0;
+  for (size_t i = 1; i < c.size(); ++i)
+    if (c[i].logit > c[best].logit || (c[i].logit == c[best].logit && c[i].id < c[best].id)) best = i;
+  return c[best].id;
+}
+
+int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
+  if (logits.empty()) throw Error(ErrorKind::invalid_argument, "sampler", "empty logits");
+  cand_.resize(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i) cand_[i] = Candidate{static_cast<int32_t>(i), logits[i], 0.0f};
+  apply_bias(cand_, opts_.logit_bias);
+  std::span<const int32_t> recent = history;
+  if (opts_.penalty_last_n >= 0 && recent.size() > static_cast<size_t>(opts_.penalty_last_n))
+    recent = recent.subspan(recent.size() - static_cast<size_t>(opts_.penalty_last_n));
+  apply_penalties(cand_, recent, opts_.repeat_penalty, opts_.presence_penalty, opts_.frequency_penalty);
+
+  if (opts_.temperature <= 0.0f) return argmax(cand_);
+
+  top_k(cand_, opts_.top_k);
+  softmax(cand_);
+  top_p(cand_, opts_.top_p);
+  min_p(cand_, opts_.min_p);
+  // Temperature last, over the survivors.
+  for (auto& x : cand_) x.logit /= opts_.temperature;
+  softmax(cand_);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const double r = u(rng_);
+  double cum = 0;
+  for (const auto& x : cand_) {
+    cum += x.p;
+    if (r < cum) return x.id;
+  }
+  return cand_.back().id;
+}
+
+}  // namespace slm

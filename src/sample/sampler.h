@@ -1,0 +1,53 @@
+// Sampler: turns a row of logits into the next token through a chain of stages.
+//
+// Stages run in a fixed, conventional order over a candidate list (llama.cpp's default order):
+// logit bias -> penalties (repetition, presence, frequency over the last `penalty_last_n`
+// tokens) -> top-k -> top-p -> min-p -> temperature -> draw. temperature <= 0 is greedy (argmax
+// after bias and penalties). The RNG is seeded: the same seed and inputs give the same tokens.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "slm/sampling.h"
+
+namespace slm {
+
+struct Candidate {
+  int32_t id;
+  float logit;
+  float p;
+};
+
+class Sampler {
+ public:
+  explicit Sampler(SamplerOptions opts);
+
+  // Picks the next token. `history`: the tokens so far (prompt and generated), for the penalties.
+  // Throws slm::Error(invalid_argument) for options that make no sense (negative temperature is
+  // treated as greedy; top_p outside (0, 1], NaN values, bias ids outside the vocabulary).
+  int32_t sample(std::span<const float> logits, std::span<const int32_t> history);
+
+  void reseed(uint64_t seed) { rng_.seed(seed); }
+  const SamplerOptions& options() const noexcept { return opts_; }
+
+  // The stages, exposed for tests and for custom chains. Each works on `c` in place.
+  static void apply_bias(std::vector<Candidate>& c, std::span<const std::pair<int32_t, float>> bias);
+  static void apply_penalties(std::vector<Candidate>& c, std::span<const int32_t> recent, float repeat,
+                              float presence, float frequency);
+  static void top_k(std::vector<Candidate>& c, int32_t k);           // sorts by logit, keeps k
+  static void softmax(std::vector<Candidate>& c);                     // fills p, sorted descending
+  static void top_p(std::vector<Candidate>& c, float p);             // needs softmax; keeps smallest prefix with mass >= p
+  static void min_p(std::vector<Candidate>& c, float p);             // needs softmax; keeps p_i >= p * p_max
+  static int32_t argmax(const std::vector<Candidate>& c);
+
+ private:
+  SamplerOptions opts_;
+  std::mt19937_64 rng_;
+  std::vector<Candidate> cand_;
+};
+
+}  // namespace slm
