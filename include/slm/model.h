@@ -1,0 +1,60 @@
+// slm::Model: a loaded model, shared by any number of sessions.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slm {
+
+class LoadedModel;  // internal
+
+struct ModelInfo {
+  std::string path;
+  std::string architecture;      // "llama", "qwen3", "qwen3moe", ...
+  int32_t n_layers = 0;
+  int32_t d_model = 0;
+  int32_t n_heads = 0;
+  int32_t n_kv_heads = 0;
+  int32_t head_dim = 0;
+  int32_t vocab_size = 0;
+  int32_t context_length = 0;    // the model's trained context
+  int32_t n_experts = 0;
+  int32_t n_experts_used = 0;
+  uint64_t n_params = 0;         // elements of all weight tensors
+  uint64_t weight_bytes = 0;     // bytes of all weight tensors
+  uint64_t bytes_per_token = 0;  // weight bytes one generated token reads (active experts only)
+  std::string chat_template;     // the model's own Jinja template, or empty
+};
+
+struct TokenizeOptions {
+  bool add_bos = true;          // add BOS when the model's tokenizer asks for it
+  bool parse_special = false;   // false: text like "<|im_end|>" stays plain text, never a control token
+};
+
+class Model {
+ public:
+  // Loads a GGUF file (weights are memory-mapped, not copied). Throws slm::Error.
+  static Model load(const std::string& path);
+
+  ModelInfo info() const;
+
+  std::vector<int32_t> tokenize(std::string_view text, const TokenizeOptions& opts = {}) const;
+  std::string detokenize(std::span<const int32_t> tokens) const;
+  std::string token_text(int32_t token) const;  // the token's vocabulary entry, as stored
+  bool is_end_of_generation(int32_t token) const;
+  int32_t bos() const;
+  int32_t eos() const;
+
+  const LoadedModel& internal() const noexcept { return *impl_; }
+
+ private:
+  explicit Model(std::shared_ptr<const LoadedModel> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<const LoadedModel> impl_;
+  friend class Session;
+};
+
+}  // namespace slm

@@ -1,0 +1,194 @@
+// Reference conformance: every DIR/*.jsonl (llama.cpp's outputs, see ../shared/reference/README.md)
+// whose model exists under DIR/../models is replayed through slm's public API:
+//   - token ids of each prompt equal llama.cpp's (BOS added as the model asks, special text parsed);
+//   - the top-20 logits at every prompt position are within the tolerance (0.1 for F32/F16 files,
+//     0.25 for quantized ones, as the README suggests);
+//   - greedy generation gives llama.cpp's tokens, up to the first near-tie (a step where either
+//     engine's top-2 gap is under 0.05, past which the texts may part legitimately).
+// Usage: reference_conformance DIR [FILTER]. Exit 0 all good, 1 on a mismatch, 77 DIR absent.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "slm/slm.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct Tally {
+  int passed = 0, failed = 0, skipped = 0;
+};
+
+float top2_gap(std::span<const float> l) {
+  float a = -INFINITY, b = -INFINITY;
+  for (float x : l) {
+    if (x > a) {
+      b = a;
+      a = x;
+    } else if (x > b) {
+      b = x;
+    }
+  }
+  return a - b;
+}
+
+bool check_case(slm::Model& model, const json& c, float tol, const std::string& label) {
+  bool ok = true;
+  const std::string prompt = c["prompt"];
+  const auto want_tokens = c["tokens"].get<std::vector<int32_t>>();
+  slm::TokenizeOptions to;
+  to.add_bos = true;
+  to.parse_special = true;
+  const auto tokens = model.tokenize(prompt, to);
+  if (tokens != want_tokens) {
+    std::printf("  FAIL %s: token ids differ (%zu vs %zu tokens)\n", label.c_str(), tokens.size(), want_tokens.size());
+    return false;
+  }
+
+  // Logits at every prompt position, one token per step.
+  slm::SessionOptions so;
+  so.n_threads = 2;
+  slm::Session s(model, so);
+  float worst = 0;
+  size_t worst_pos = 0;
+  const auto& tops = c["top_logits"];
+  for (size_t pos = 0; pos < tokens.size(); ++pos) {
+    const int32_t one[1] = {tokens[pos]};
+    s.append(one);
+    const auto logits = s.logits();
+    for (const auto& pair : tops[pos]) {
+      const int32_t id = pair[0];
+      const float want = pair[1];
+      const float diff = std::fabs(logits[static_cast<size_t>(id)] - want);
+      if (diff > worst) {
+        worst = diff;
+        worst_pos = pos;
+      }
+    }
+  }
+  if (worst > tol) {
+    std::printf("  FAIL %s: logit off by %.4f at position %zu (tolerance %.2f)\n", label.c_str(), worst, worst_pos, tol);
+    ok = false;
+  }
+
+  // The whole prompt in one batch must agree with the token-by-token pass.
+  slm::Session batch(model, so);
+  batch.prompt(tokens);
+  const auto lb = batch.logits();
+  const auto ls = s.logits();
+  float bdiff = 0;
+  for (size_t i = 0; i < lb.size(); ++i) bdiff = std::max(bdiff, std::fabs(lb[i] - ls[i]));
+  if (bdiff > tol) {
+    std::printf("  FAIL %s: batched prompt logits differ from step-by-step by %.4f\n", label.c_str(), bdiff);
+    ok = false;
+  }
+
+  // Greedy continuation.
+  const auto want = c["greedy"].get<std::vector<int32_t>>();
+  std::vector<float> margins;
+  if (c.contains("margins")) margins = c["margins"].get<std::vector<float>>();
+  slm::GenerateOptions g;
+  g.max_tokens = static_cast<int32_t>(want.size());
+  g.sampling = slm::SamplerOptions::greedy();
+  g.stop_at_end_of_generation = false;
+  slm::Session gen(model, so);
+  gen.prompt(tokens);
+  std::string streamed;
+  const auto r = gen.generate(g, [&](std::string_view piece, int32_t) {
+    streamed += piece;
+    return true;
+  });
+  const auto& got = r.tokens;
+  if (streamed != r.text) {
+    std::printf("  FAIL %s: streamed pieces do not concatenate to the result text\n", label.c_str());
+    ok = false;
+  }
+  size_t agree = 0;
+  while (agree < want.size() && agree < got.size() && want[agree] == got[agree]) ++agree;
+  if (agree < want.size()) {
+    // Our own top-2 gap where the two parted: replay the agreed prefix.
+    std::vector<int32_t> prefix = tokens;
+    prefix.insert(prefix.end(), want.begin(), want.begin() + static_cast<std::ptrdiff_t>(agree));
+    slm::Session replay(model, so);
+    replay.prompt(prefix);
+    const float gap = top2_gap(replay.logits());
+    const bool near_tie = gap < 0.05f || (agree < margins.size() && margins[agree] < 0.05f);
+    if (!near_tie) {
+      std::printf("  FAIL %s: greedy token %zu is %d, llama.cpp %d (our top-2 gap %.3f)\n", label.c_str(), agree,
+                  agree < got.size() ? got[agree] : -1, want[agree], gap);
+      ok = false;
+    } else {
+      std::printf("  note %s: greedy parts at token %zu on a near-tie (gap %.3f)\n", label.c_str(), agree, gap);
+    }
+  } else if (c.contains("expect") && r.text != c["expect"].get<std::string>()) {
+    std::printf("  FAIL %s: greedy text differs:\n    got    %s\n    expect %s\n", label.c_str(), r.text.c_str(),
+                c["expect"].get<std::string>().c_str());
+    ok = false;
+  }
+  std::printf("  %s %s: %zu tokens, max logit diff %.4f, greedy %zu/%zu\n", ok ? "ok  " : "FAIL", label.c_str(),
+              tokens.size(), worst, agree, want.size());
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: reference_conformance DIR [FILTER]\n");
+    return 2;
+  }
+  const fs::path dir = argv[1];
+  const std::string filter = argc > 2 ? argv[2] : "";
+  if (!fs::is_directory(dir)) {
+    std::printf("skipped: %s not found\n", dir.c_str());
+    return 77;
+  }
+  const fs::path models = dir.parent_path() / "models";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".jsonl" && e.path().filename().string().find(filter) != std::string::npos)
+      files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  Tally t;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::string line;
+    std::vector<json> cases;
+    while (std::getline(in, line))
+      if (!line.empty()) cases.push_back(json::parse(line));
+    if (cases.empty()) continue;
+    const fs::path model_path = models / cases[0]["model"].get<std::string>();
+    std::printf("%s (%s)\n", f.filename().c_str(), model_path.filename().c_str());
+    if (fs::is_directory(model_path)) {
+      std::printf("  skipped: Hugging Face folders are not loadable for generation yet\n");
+      t.skipped += static_cast<int>(cases.size());
+      continue;
+    }
+    if (!fs::exists(model_path)) {
+      std::printf("  skipped: %s not found\n", model_path.c_str());
+      t.skipped += static_cast<int>(cases.size());
+      continue;
+    }
+    const std::string name = model_path.filename().string();
+    const float tol = (name.find("f32") != std::string::npos || name.find("f16") != std::string::npos) ? 0.1f : 0.25f;
+    try {
+      slm::Model model = slm::Model::load(model_path.string());
+      for (size_t i = 0; i < cases.size(); ++i) {
+        const std::string label = name + " #" + std::to_string(i);
+        (check_case(model, cases[i], tol, label) ? t.passed : t.failed)++;
+      }
+    } catch (const std::exception& e) {
+      std::printf("  FAIL: %s\n", e.what());
+      t.failed += static_cast<int>(cases.size());
+    }
+  }
+  std::printf("reference: %d passed, %d failed, %d skipped\n", t.passed, t.failed, t.skipped);
+  return t.failed ? 1 : 0;
+}
