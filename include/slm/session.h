@@ -24,6 +24,9 @@ struct SessionOptions {
   int32_t context_size = 0;  // positions of KV cache; 0: min(model's context, 4096)
   int32_t n_threads = 0;     // 0: all hardware threads
   int32_t batch_size = 256;  // prompt tokens per forward pass
+  // Attention arithmetic. false (default): llama.cpp's flash-attention arithmetic (q and the V sum
+  // in F16), which reproduces its logits bit for bit on most positions; true: all in F32.
+  bool f32_attention = false;
 };
 
 struct GenerateOptions {

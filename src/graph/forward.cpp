@@ -42,7 +42,8 @@ std::vector<float> rope_frequencies(const ModelConfig& cfg, float base, const fl
 
 }  // namespace
 
-Forward::Forward(const ModelConfig& cfg, const Weights& w) : cfg_(cfg), w_(w) {
+Forward::Forward(const ModelConfig& cfg, const Weights& w, AttentionPrecision precision)
+    : cfg_(cfg), w_(w), precision_(precision) {
   using Scaling = ModelConfig::RopeScaling::Type;
   const auto& rs = cfg.rope_scaling;
   if (rs.type == Scaling::yarn || rs.type == Scaling::longrope)
@@ -174,7 +175,6 @@ void Forward::rope(int layer, std::span<const BatchEntry> batch) {
 }
 
 void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry> batch, KvCache& kv) {
-  const auto& K = kernels::active();
   const int64_t hd = cfg_.head_dim;
   const int64_t n_heads = cfg_.n_heads;
   const int64_t group = cfg_.n_heads / cfg_.n_kv_heads;
@@ -183,23 +183,22 @@ void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry>
   const bool sliding = is_local_layer(cfg_, static_cast<uint32_t>(layer));
   const int64_t tasks = static_cast<int64_t>(batch.size()) * n_heads;
   pool.parallel_for(tasks, 1, [&](int64_t i0, int64_t i1) {
-    std::vector<float> scores;
+    std::vector<float> scratch;
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t t = i / n_heads;
       const int64_t h = i % n_heads;
       const BatchEntry& e = batch[static_cast<size_t>(t)];
-      const KvSeqView view = kv.view(layer, e.seq);
-      const int64_t kv_off = (h / group) * hd;
-      const int32_t start = sliding ? std::max<int32_t>(0, e.pos - static_cast<int32_t>(cfg_.sliding_window) + 1) : 0;
-      const int32_t len = e.pos - start + 1;
-      scores.resize(static_cast<size_t>(len));
-      const float* q = &q_[t * q_dim + h * hd];
-      for (int32_t p = 0; p < len; ++p)
-        scores[p] = softcap(K.dot_f16_f32(view.k(start + p) + kv_off, q, hd) * scale, cfg_.attn_logit_softcap);
-      K.softmax(scores.data(), len);
-      float* out = &att_[t * q_dim + h * hd];
-      std::fill(out, out + hd, 0.0f);
-      for (int32_t p = 0; p < len; ++p) K.axpy_f16_f32(scores[p], view.v(start + p) + kv_off, out, hd);
+      AttentionArgs a;
+      a.q = &q_[t * q_dim + h * hd];
+      a.kv = kv.view(layer, e.seq);
+      a.kv_offset = (h / group) * hd;
+      a.head_dim = hd;
+      a.first_pos = sliding ? std::max<int32_t>(0, e.pos - static_cast<int32_t>(cfg_.sliding_window) + 1) : 0;
+      a.last_pos = e.pos;
+      a.scale = scale;
+      a.softcap = cfg_.attn_logit_softcap;
+      a.out = &att_[t * q_dim + h * hd];
+      attend(a, precision_, scratch);
     }
   });
 }

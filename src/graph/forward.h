@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "src/engine/thread_pool.h"
+#include "src/graph/attention.h"
 #include "src/graph/matmul.h"
 #include "src/kv/kv_cache.h"
 #include "src/model/config.h"
@@ -27,7 +28,7 @@ struct BatchEntry {
 
 class Forward {
  public:
-  Forward(const ModelConfig& cfg, const Weights& w);
+  Forward(const ModelConfig& cfg, const Weights& w, AttentionPrecision precision = AttentionPrecision::f16_accumulate);
 
   // Runs the batch. Logits of the entries with logits=true go to `logits` as consecutive rows of
   // cfg.vocab_size floats, in batch order. The caller has reserved KV room for every entry.
@@ -47,6 +48,7 @@ class Forward {
 
   const ModelConfig& cfg_;
   const Weights& w_;
+  AttentionPrecision precision_;
   std::vector<float> inv_freq_;        // [rope_dim/2]: angular frequency per rotary pair
   std::vector<float> inv_freq_local_;  // the same for sliding-window layers
 

@@ -194,12 +194,13 @@ struct Reference {
 fs::path temp_model(const std::string& name) { return fs::temp_directory_path() / ("slm-graph-" + name + ".gguf"); }
 
 // Runs `tokens` through Forward in batches of `batch` entries; returns logits per position.
-std::vector<std::vector<float>> run_forward(const LoadedModel& m, const std::vector<int32_t>& tokens, size_t batch, int threads) {
+std::vector<std::vector<float>> run_forward(const LoadedModel& m, const std::vector<int32_t>& tokens, size_t batch, int threads,
+                                            AttentionPrecision precision = AttentionPrecision::f32) {
   const auto& c = m.config();
   ThreadPool pool(threads);
   KvCache kv(KvCacheOptions{static_cast<int32_t>(c.n_layers), static_cast<int32_t>(c.n_kv_heads * c.head_dim), 4, 64, 1});
   kv.reserve(0, static_cast<int32_t>(tokens.size()));
-  Forward fw(c, m.weights());
+  Forward fw(c, m.weights(), precision);
   std::vector<std::vector<float>> out;
   for (size_t i = 0; i < tokens.size(); i += batch) {
     std::vector<BatchEntry> b;
@@ -233,12 +234,14 @@ void check_against_reference(const SyntheticSpec& spec, const std::string& name,
   const auto batched = run_forward(*model, tokens, tokens.size(), 2);
   const auto stepped = run_forward(*model, tokens, 1, 1);
   const auto chunked = run_forward(*model, tokens, 4, 2);
+  const auto f16acc = run_forward(*model, tokens, 4, 2, AttentionPrecision::f16_accumulate);
   for (size_t i = 0; i < tokens.size(); ++i) {
     CAPTURE(name);
     CAPTURE(i);
     CHECK(max_diff(batched[i], want[i]) < tol);
     CHECK(max_diff(stepped[i], batched[i]) < 1e-4);
     CHECK(max_diff(chunked[i], batched[i]) < 1e-4);
+    CHECK(max_diff(f16acc[i], want[i]) < 20 * tol);  // llama.cpp's F16 arithmetic: close, not exact
   }
   fs::remove(path);
 }
@@ -296,7 +299,7 @@ TEST_CASE("sequences interleaved in one batch give the same logits as each alone
   KvCache kv(KvCacheOptions{static_cast<int32_t>(c.n_layers), static_cast<int32_t>(c.n_kv_heads * c.head_dim), 4, 64, 2});
   kv.reserve(0, 5);
   kv.reserve(1, 3);
-  Forward fw(c, model->weights());
+  Forward fw(c, model->weights(), AttentionPrecision::f32);
   std::vector<BatchEntry> batch = {{0, 0, 1, true}, {1, 0, 1, true}, {0, 1, 300, true}, {1, 1, 310, true},
                                    {0, 2, 301, true}, {1, 2, 311, true}, {0, 3, 302, true}, {0, 4, 303, true}};
   std::vector<float> logits(batch.size() * c.vocab_size);

@@ -64,14 +64,17 @@ TEST_CASE("top-k, top-p and min-p keep the right candidates") {
   Sampler::softmax(p);
   CHECK(p[0].p == doctest::Approx(0.5f));
   auto q = p;
-  Sampler::top_p(q, 0.8f);  // 0.5 + 0.3 reaches 0.8
+  Sampler::top_p(q, 0.75f);  // 0.5 + 0.3 reaches 0.75
   CHECK(q.size() == 2);
   auto r = p;
-  Sampler::top_p(r, 0.81f);
+  Sampler::top_p(r, 0.85f);  // needs the third
   CHECK(r.size() == 3);
   auto m = p;
-  Sampler::min_p(m, 0.3f);  // keep p >= 0.15
+  Sampler::min_p(m, 0.25f);  // keep p >= 0.125
   CHECK(m.size() == 3);
+  auto n = p;
+  Sampler::min_p(n, 0.35f);  // keep p >= 0.175
+  CHECK(n.size() == 2);
 }
 
 TEST_CASE("same seed gives the same draws; temperature sampling follows the distribution") {

@@ -1,0 +1,36 @@
+// Attention of one query head over one sequence's F16 KV cache.
+//
+// Two numerical modes, the same mathematics:
+//  - f16_accumulate (default): llama.cpp's CPU flash-attention arithmetic, step for step: q is
+//    rounded to F16 like the cache, scores are folded in one pass with an online softmax, and the
+//    weighted sum of V is kept in F16. With it, slm reproduces llama.cpp's logits on the reference
+//    files to the last few bits (tests/conformance), instead of drifting by the int8 rounding
+//    noise that any difference upstream of an activation quantization turns into.
+//  - f32: scores, softmax and the V sum all in F32 (slightly more accurate, not llama.cpp's bits).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "src/kv/kv_cache.h"
+
+namespace slm {
+
+enum class AttentionPrecision { f16_accumulate, f32 };
+
+struct AttentionArgs {
+  const float* q;        // [head_dim] query of this head
+  KvSeqView kv;          // the sequence's cache for this layer
+  int64_t kv_offset;     // offset of this head's KV head inside a cache row (kv_head * head_dim)
+  int64_t head_dim;
+  int32_t first_pos;     // attend to positions [first_pos, last_pos]
+  int32_t last_pos;
+  float scale;           // multiplier of q.k
+  float softcap;         // 0: off; else scores become softcap * tanh(s / softcap)
+  float* out;            // [head_dim]
+};
+
+// `scratch` is reused across calls by one thread.
+void attend(const AttentionArgs& a, AttentionPrecision precision, std::vector<float>& scratch);
+
+}  // namespace slm
