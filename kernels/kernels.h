@@ -1,0 +1,129 @@
+// The kernel layer's API: one table of function pointers per instruction set, chosen once at start-up,
+// plus the scalar reference that every table is tested against.
+//
+// Kernels know nothing of models or threads: raw pointers, sizes, strides and a row range. They do
+// not allocate and do not throw. Preconditions (sizes multiples of the block size, supported types)
+// are the caller's to check; kernels assert them in debug builds only.
+//
+// Matrix multiplication follows ggml: weights stay in their file format; activations are first
+// quantized (once per step) to activation_type(wtype) with quantize_act, then every output is a
+// vec_dot of one weight row with one activation row: integer sums inside blocks, float across blocks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/types.h"
+
+namespace slm::kernels {
+
+// Table slots indexed by DType id (the largest id, MXFP4, is 39).
+inline constexpr size_t kDTypeSlots = 40;
+constexpr size_t slot(DType t) noexcept { return static_cast<size_t>(t); }
+
+// The format activations are converted to before a matmul with weights of type `weight`, as ggml
+// pairs them (vec_dot_type): F32->F32, F16->F16, BF16->BF16, Q4_0/Q5_0/Q8_0/IQ4_NL->Q8_0,
+// Q4_1/Q5_1->Q8_1, Q2_K..Q6_K->Q8_K. Returns `weight` itself for types without kernels (callers check
+// has_matmul first).
+DType activation_type(DType weight) noexcept;
+
+struct MatmulArgs {
+  DType wtype;          // weight type
+  const uint8_t* w;     // [rows][w_row_bytes]: row r starts at w + r * w_row_bytes
+  size_t w_row_bytes;   // >= row_bytes(wtype, cols); rows may be padded
+  int64_t rows;         // output features
+  int64_t cols;         // K, the shared dimension: a multiple of block_size(wtype)
+  const uint8_t* x;     // [n_tokens][x_row_bytes], already in activation_type(wtype)
+  size_t x_row_bytes;   // >= row_bytes(activation_type(wtype), cols)
+  int64_t n_tokens;
+  float* y;             // y[t * ldy + r]: one row of `rows` outputs per token
+  int64_t ldy;          // >= rows
+};
+
+// Computes y[t][r] for r in [row_begin, row_end) and every token t. Callers split rows (and/or
+// tokens, by offsetting x and y) across threads; ranges of different calls may not overlap in y.
+using MatmulFn = void (*)(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+// Converts n floats (a multiple of the format's block size) to one row of a block format.
+using QuantizeRowFn = void (*)(const float* x, void* out, int64_t n);
+
+struct KernelTable {
+  const char* isa;  // "scalar", "avx2", "avx512", "neon"
+
+  MatmulFn matmul[kDTypeSlots];           // by weight type; nullptr = unsupported
+  QuantizeRowFn quantize_act[kDTypeSlots];  // by activation type (F32 is a copy, F16/BF16 convert)
+
+  // y[i] = x[i] / sqrt(mean(x^2) + eps) * (w[i] + w_offset); w_offset is 1 for Gemma-style norms.
+  void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps, float w_offset);
+  // In place: x[i] = exp(x[i] - max) / sum_j exp(x[j] - max). n >= 1.
+  void (*softmax)(float* x, int64_t n);
+  // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + exp(-g)). out may alias gate or up.
+  void (*silu_mul)(const float* gate, const float* up, float* out, int64_t n);
+  // out[i] = gelu_tanh(gate[i]) * up[i], gelu_tanh(g) = 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3))).
+  void (*gelu_tanh_mul)(const float* gate, const float* up, float* out, int64_t n);
+  // Rotary embedding of one token in place. x: [n_heads][head_dim]; the first rope_dim (even,
+  // <= head_dim) dims of each head rotate by angle i (i < rope_dim / 2), given as cos[i], sin[i]:
+  // pairs (2i, 2i+1) when !neox (GPT-J / llama.cpp "normal"), (i, i + rope_dim/2) when neox.
+  void (*rope)(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const float* cos,
+               const float* sin, bool neox);
+  // Attention over an F16 KV cache: sum_i a[i] * b[i] (a in fp16 bits).
+  float (*dot_f16_f32)(const uint16_t* a, const float* b, int64_t n);
+  // y[i] += alpha * x[i] (x in fp16 bits).
+  void (*axpy_f16_f32)(float alpha, const uint16_t* x, float* y, int64_t n);
+  // y[i] = fp16(x[i]), round to nearest even.
+  void (*f32_to_f16_row)(const float* x, uint16_t* y, int64_t n);
+};
+
+// ---- dispatch ------------------------------------------------------------------------------------
+
+// The table for this process, chosen on first use: the best ISA this CPU and build support, or the
+// level named by the environment variable SLM_ISA (scalar|avx2|avx512|neon) when that is available.
+// An unknown or unavailable SLM_ISA prints one warning on stderr and the best level is used.
+// Entries an ISA does not provide are taken from the level below it, down to scalar.
+const KernelTable& active();
+// The table of one ISA, for tests and benchmarks comparing levels; nullptr when the name is unknown,
+// not compiled in, or not runnable on this CPU. table_for("scalar") never returns nullptr.
+const KernelTable* table_for(std::string_view isa);
+// The levels this build can run on this CPU, lowest first ("scalar" always, best last).
+std::vector<std::string_view> available_isas();
+
+// What the CPU (and the OS, for the wide register state) supports.
+struct CpuFeatures {
+  bool avx2 = false, fma = false, f16c = false;                     // with OS AVX state (XCR0)
+  bool avx512f = false, avx512bw = false, avx512vl = false,         // with OS opmask/ZMM state
+      avx512vnni = false, avx512bf16 = false;
+  bool neon = false, dotprod = false, fp16 = false;                 // aarch64
+};
+CpuFeatures cpu_features();
+
+// The choice active() makes, as a pure function so it can be tested: `requested` is SLM_ISA's value
+// (nullptr or empty when unset), `available` what this machine runs (lowest first, non-empty).
+// `warning` is empty unless the request could not be honoured.
+struct IsaChoice {
+  std::string_view isa;
+  std::string warning;
+};
+IsaChoice choose_isa(const char* requested, std::span<const std::string_view> available);
+
+// ---- scalar reference ----------------------------------------------------------------------------
+// Bit-exact with ggml's reference C code. n is a multiple of the type's block size.
+
+// True for F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K .. Q8_K, IQ4_NL.
+bool can_dequantize(DType t) noexcept;
+// True for F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K .. Q8_K (not IQ4_NL).
+bool can_quantize(DType t) noexcept;
+// True for the weight types with a vec_dot / matmul (those can_dequantize accepts, minus Q8_1, Q8_K).
+bool has_matmul(DType wtype) noexcept;
+
+// Decodes n elements; returns false (writing nothing) when !can_dequantize(t).
+bool dequantize_row(DType t, const void* src, float* dst, int64_t n) noexcept;
+// Encodes n floats as ggml's quantize_row_*_ref does; false (writing nothing) when !can_quantize(t).
+bool quantize_row(DType t, const float* src, void* dst, int64_t n) noexcept;
+// Dot product of a weight row (wtype) with an activation row in activation_type(wtype), computed as
+// ggml's generic vec_dot does; NaN when !has_matmul(wtype).
+float vec_dot(DType wtype, const void* w, const void* x, int64_t n) noexcept;
+
+}  // namespace slm::kernels

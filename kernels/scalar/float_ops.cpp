@@ -1,0 +1,81 @@
+// Scalar float ops of the transformer: norms, softmax, gated activations, rotary embedding and the
+// F16-KV-cache helpers of attention. Written as ggml's CPU ops compute them (sums of squares and of
+// exponentials in double), so they are also the precise reference the SIMD versions are held to.
+#include <cassert>
+#include <cmath>
+
+#include "kernels/fp16.h"
+#include "kernels/scalar/scalar.h"
+#include "kernels/scalar/strict_fp.h"
+
+namespace slm::kernels::scalar {
+
+void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps, float w_offset) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] * scale) * (w[i] + w_offset);
+}
+
+void softmax(float* x, int64_t n) {
+  assert(n >= 1);
+  float max = x[0];
+  for (int64_t i = 1; i < n; ++i) max = x[i] > max ? x[i] : max;
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += static_cast<double>(x[i]);
+  }
+  const float inv = static_cast<float>(1.0 / sum);  // sum >= 1: the max contributes exp(0)
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  constexpr float kCoefA = 0.044715f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = 0.5f * g * (1.0f + std::tanh(kSqrt2OverPi * g * (1.0f + kCoefA * g * g))) * up[i];
+  }
+}
+
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const float* cos, const float* sin,
+          bool neox) {
+  assert(rope_dim % 2 == 0 && rope_dim <= head_dim);
+  const int64_t half = rope_dim / 2;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* v = x + h * head_dim;
+    for (int64_t i = 0; i < half; ++i) {
+      // the pair rotated by angle i: adjacent dims (GPT-J style) or dims half apart (GPT-NeoX style)
+      const int64_t i0 = neox ? i : 2 * i;
+      const int64_t i1 = neox ? i + half : 2 * i + 1;
+      const float x0 = v[i0], x1 = v[i1];
+      v[i0] = x0 * cos[i] - x1 * sin[i];
+      v[i1] = x0 * sin[i] + x1 * cos[i];
+    }
+  }
+}
+
+float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(fp16_to_f32(a[i]) * b[i]);
+  return static_cast<float>(sum);
+}
+
+void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * fp16_to_f32(x[i]);
+}
+
+void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = f32_to_fp16(x[i]);
+}
+
+}  // namespace slm::kernels::scalar

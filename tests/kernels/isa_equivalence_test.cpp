@@ -1,0 +1,208 @@
+// Every table this machine can run, entry by entry, against the scalar table: the test that makes a
+// SIMD kernel trustworthy. Random data of odd sizes; explicit tolerance per op. With only scalar
+// built it compares scalar with itself (and so checks determinism); each new level is checked here
+// without changing this file.
+#include <doctest/doctest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels/blocks.h"
+#include "kernels/fp16.h"
+#include "kernels/kernels.h"
+#include "tests/kernels/kernel_test_util.h"
+
+using namespace slm;
+using namespace slm::kernels;
+
+namespace {
+
+constexpr double kEps = 1.0 / (1 << 24);
+
+const KernelTable& scalar_ref() { return *table_for("scalar"); }
+
+// Weight row sizes to try: a few multiples of the block size (odd block counts included).
+std::vector<int64_t> cols_for(DType t) {
+  if (block_size(t) == 256) return {256, 768, 2048};
+  return {32, 96, 352, 1024};
+}
+
+}  // namespace
+
+TEST_CASE("available_isas lists scalar first and every level has a complete table") {
+  const auto isas = available_isas();
+  REQUIRE(!isas.empty());
+  CHECK(isas.front() == "scalar");
+  for (std::string_view isa : isas) {
+    INFO(isa);
+    const KernelTable* k = table_for(isa);
+    REQUIRE(k != nullptr);
+    CHECK(std::string_view(k->isa) == isa);
+    for (DType t : test::weight_types()) CHECK(static_cast<bool>(k->matmul[slot(t)]));
+    for (DType t : test::activation_types()) CHECK(static_cast<bool>(k->quantize_act[slot(t)]));
+    CHECK(static_cast<bool>(k->rmsnorm));
+    CHECK(static_cast<bool>(k->softmax));
+    CHECK(static_cast<bool>(k->silu_mul));
+    CHECK(static_cast<bool>(k->gelu_tanh_mul));
+    CHECK(static_cast<bool>(k->rope));
+    CHECK(static_cast<bool>(k->dot_f16_f32));
+    CHECK(static_cast<bool>(k->axpy_f16_f32));
+    CHECK(static_cast<bool>(k->f32_to_f16_row));
+  }
+}
+
+TEST_CASE("quantize_act of every level decodes to the scalar result within one quantization step") {
+  // SIMD quantizers may compute 1/d or round differently (ggml's own AVX2 Q8_0 does): each value
+  // may differ by one level; side data (s, bsums) must be consistent with the level's own qs.
+  for (std::string_view isa : available_isas()) {
+    const KernelTable& k = *table_for(isa);
+    for (DType at : test::activation_types()) {
+      for (int64_t n : {256, 768, 4096}) {
+        INFO(isa << " " << dtype_name(at) << " n " << n);
+        const auto x = test::random_floats(static_cast<size_t>(n), static_cast<uint32_t>(n) * 3 + 7, 1.7f);
+        std::vector<uint8_t> qs(test::bytes_of(at, n)), qk(qs.size());
+        scalar_ref().quantize_act[slot(at)](x.data(), qs.data(), n);
+        k.quantize_act[slot(at)](x.data(), qk.data(), n);
+        std::vector<float> ds(n), dk(n);
+        dequantize_row(at, qs.data(), ds.data(), n);
+        dequantize_row(at, qk.data(), dk.data(), n);
+        if (at == DType::F32 || at == DType::F16 || at == DType::BF16) {
+          REQUIRE(std::memcmp(qs.data(), qk.data(), qs.size()) == 0);  // conversions are exact
+          continue;
+        }
+        const int64_t bs = block_size(at);
+        for (int64_t b = 0; b < n / bs; ++b) {
+          float amax = 0;
+          for (int64_t i = 0; i < bs; ++i) amax = std::max(amax, std::fabs(x[b * bs + i]));
+          const double step = amax / 127.0;
+          for (int64_t i = 0; i < bs; ++i)
+            REQUIRE(std::fabs(dk[b * bs + i] - ds[b * bs + i]) <= 1.01 * step + 1e-12);
+        }
+        if (at == DType::Q8_K) {
+          const auto* blocks = reinterpret_cast<const block_q8_K*>(qk.data());
+          for (int64_t b = 0; b < n / 256; ++b)
+            for (int g = 0; g < 16; ++g) {
+              int sum = 0;
+              for (int l = 0; l < 16; ++l) sum += blocks[b].qs[16 * g + l];
+              REQUIRE(blocks[b].bsums[g] == sum);
+            }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("matmul of every level equals scalar within float reassociation error") {
+  // Both sides get the same activation bytes (scalar quantize_act): integer block sums are exact in
+  // any order, so the levels may differ only in float rounding: products of scales (FMA or not)
+  // and the order of accumulation over at most `cols` terms. Any order of summing m terms errs by at
+  // most m * eps * sum |terms|; m = cols bounds both the float types and the block-sum ones.
+  for (std::string_view isa : available_isas()) {
+    const KernelTable& k = *table_for(isa);
+    for (DType wt : test::weight_types()) {
+      const DType at = activation_type(wt);
+      for (int64_t cols : cols_for(wt)) {
+        for (int64_t rows : {1, 7, 33}) {
+          for (int64_t n_tokens : {1, 3, 17}) {
+            INFO(isa << " " << dtype_name(wt) << " rows " << rows << " cols " << cols << " tokens " << n_tokens);
+            const auto w = test::random_weight_rows(wt, rows, cols, static_cast<uint32_t>(rows * 1000 + cols));
+            const auto xf = test::random_floats(static_cast<size_t>(n_tokens * cols), static_cast<uint32_t>(n_tokens + cols));
+            const size_t wrb = test::bytes_of(wt, cols), xrb = test::bytes_of(at, cols);
+            std::vector<uint8_t> x(xrb * n_tokens);
+            for (int64_t t = 0; t < n_tokens; ++t)
+              scalar_ref().quantize_act[slot(at)](&xf[t * cols], &x[t * xrb], cols);
+
+            std::vector<float> ys(rows * n_tokens, NAN), yk(rows * n_tokens, NAN);
+            MatmulArgs a{wt, w.data(), wrb, rows, cols, x.data(), xrb, n_tokens, ys.data(), rows};
+            scalar_ref().matmul[slot(wt)](a, 0, rows);
+            a.y = yk.data();
+            // split like a threaded caller would: two ranges
+            k.matmul[slot(wt)](a, 0, rows / 2);
+            k.matmul[slot(wt)](a, rows / 2, rows);
+
+            std::vector<float> wd(cols), xd(cols);
+            for (int64_t r = 0; r < rows; ++r) {
+              dequantize_row(wt, &w[r * wrb], wd.data(), cols);
+              for (int64_t t = 0; t < n_tokens; ++t) {
+                dequantize_row(at, &x[t * xrb], xd.data(), cols);
+                double mag = 0;
+                for (int64_t i = 0; i < cols; ++i) mag += std::fabs(static_cast<double>(wd[i]) * xd[i]);
+                // K-quant mins enter as a separate term that can cancel: allow them 4x the magnitude
+                const double tol = 4.0 * cols * kEps * mag + 1e-6;
+                const float s = ys[t * rows + r], v = yk[t * rows + r];
+                REQUIRE(std::isfinite(v));
+                REQUIRE(std::fabs(v - s) <= tol);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("float ops of every level equal scalar within per-op tolerances") {
+  const KernelTable& s = scalar_ref();
+  for (std::string_view isa : available_isas()) {
+    const KernelTable& k = *table_for(isa);
+    for (int64_t n : {1, 7, 33, 1001, 4097}) {
+      INFO(isa << " n " << n);
+      const auto x = test::random_floats(n, static_cast<uint32_t>(n) * 5 + 1, 3.0f);
+      const auto w = test::random_floats(n, static_cast<uint32_t>(n) * 5 + 2);
+      const auto up = test::random_floats(n, static_cast<uint32_t>(n) * 5 + 3);
+      std::vector<float> a(n), b(n);
+
+      s.rmsnorm(x.data(), w.data(), a.data(), n, 1e-5f, 1.0f);
+      k.rmsnorm(x.data(), w.data(), b.data(), n, 1e-5f, 1.0f);
+      for (int64_t i = 0; i < n; ++i) REQUIRE(std::fabs(a[i] - b[i]) <= (8 + n) * kEps * std::fabs(a[i]) + 1e-30);
+
+      a = x;
+      b = x;
+      s.softmax(a.data(), n);
+      k.softmax(b.data(), n);
+      for (int64_t i = 0; i < n; ++i) REQUIRE(std::fabs(a[i] - b[i]) <= 1e-5 * a[i] + 1e-9);
+
+      s.silu_mul(x.data(), up.data(), a.data(), n);
+      k.silu_mul(x.data(), up.data(), b.data(), n);
+      for (int64_t i = 0; i < n; ++i) REQUIRE(std::fabs(a[i] - b[i]) <= 2e-6 * std::fabs(x[i] * up[i]) + 1e-30);
+
+      s.gelu_tanh_mul(x.data(), up.data(), a.data(), n);
+      k.gelu_tanh_mul(x.data(), up.data(), b.data(), n);
+      for (int64_t i = 0; i < n; ++i) REQUIRE(std::fabs(a[i] - b[i]) <= 2e-6 * std::fabs(x[i] * up[i]) + 1e-30);
+
+      std::vector<uint16_t> h(n), h2(n);
+      s.f32_to_f16_row(x.data(), h.data(), n);
+      k.f32_to_f16_row(x.data(), h2.data(), n);
+      REQUIRE(h == h2);  // rounding to nearest even has one answer
+
+      double mag = 0;
+      for (int64_t i = 0; i < n; ++i) mag += std::fabs(fp16_to_f32(h[i]) * w[i]);
+      CHECK(std::fabs(s.dot_f16_f32(h.data(), w.data(), n) - k.dot_f16_f32(h.data(), w.data(), n)) <=
+            2.0 * n * kEps * mag + 1e-30);
+
+      a = up;
+      b = up;
+      s.axpy_f16_f32(0.75f, h.data(), a.data(), n);
+      k.axpy_f16_f32(0.75f, h.data(), b.data(), n);
+      for (int64_t i = 0; i < n; ++i)
+        REQUIRE(std::fabs(a[i] - b[i]) <= 2 * kEps * (std::fabs(up[i]) + 0.75 * std::fabs(fp16_to_f32(h[i]))) + 1e-30);
+    }
+    for (bool neox : {false, true}) {
+      const int64_t n_heads = 5, head_dim = 72, rope_dim = 64;
+      std::vector<float> cos(rope_dim / 2), sin(rope_dim / 2);
+      for (int64_t i = 0; i < rope_dim / 2; ++i) {
+        cos[i] = std::cos(0.3f * (i + 1));
+        sin[i] = std::sin(0.3f * (i + 1));
+      }
+      auto a = test::random_floats(n_heads * head_dim, 77);
+      auto b = a;
+      const auto orig = a;
+      s.rope(a.data(), n_heads, head_dim, rope_dim, cos.data(), sin.data(), neox);
+      k.rope(b.data(), n_heads, head_dim, rope_dim, cos.data(), sin.data(), neox);
+      for (size_t i = 0; i < a.size(); ++i) REQUIRE(std::fabs(a[i] - b[i]) <= 4 * kEps * (std::fabs(orig[i]) + 4.0));
+    }
+  }
+}
