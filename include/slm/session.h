@@ -84,6 +84,11 @@ class Session {
   const Timings& last_prompt_timings() const;
   // Tokens routed to each expert, per layer, since the session started (empty for dense models).
   std::vector<std::vector<uint64_t>> expert_counts() const;
+  // MoE diagnostic: the smallest gap, over everything processed by this session, between the routing
+  // probability of the last expert chosen for a token and the first one not chosen (infinity for dense
+  // models). A gap near 0 is a routing near-tie, where last-bit differences between engines can
+  // change which experts run (the MoE analogue of a greedy near-tie).
+  float min_routing_margin() const;
 
  private:
   struct Impl;

@@ -43,7 +43,8 @@ void attend_f16(const AttentionArgs& a, std::vector<float>& scratch) {
     } else {
       vs = std::exp(score - m);
     }
-    for (int64_t i = 0; i < hd; ++i) acc[i] = kernels::fp16_to_f32(kernels::f32_to_fp16(acc[i] + kernels::fp16_to_f32(v[i]) * vs));
+    // ggml's vec_mad_f16: acc + v * vs as one fused multiply-add, rounded to F16.
+    for (int64_t i = 0; i < hd; ++i) acc[i] = kernels::fp16_to_f32(kernels::f32_to_fp16(std::fma(kernels::fp16_to_f32(v[i]), vs, acc[i])));
     s = s * ms + vs;
   }
   const float inv = s == 0.0f ? 0.0f : 1.0f / s;

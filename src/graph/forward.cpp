@@ -64,6 +64,7 @@ Forward::Forward(const ModelConfig& cfg, const Weights& w, AttentionPrecision pr
 
 void Forward::reset_expert_counts() {
   for (auto& l : expert_counts_) std::fill(l.begin(), l.end(), 0);
+  min_routing_margin_ = INFINITY;
 }
 
 void Forward::rope_cos_sin(const std::vector<float>& freq, int32_t pos, float* cos, float* sin) const {
@@ -237,6 +238,12 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
     std::iota(order.begin(), order.end(), 0);
     std::partial_sort(order.begin(), order.begin() + top_k, order.end(),
                       [&](int64_t a, int64_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+    // A tie only matters where the expert that could be swapped carries weight.
+    if (top_k < n_exp && p[order[top_k - 1]] > 0.02f) {
+      float best_unchosen = 0.0f;  // partial_sort leaves the unchosen in no order
+      for (int64_t j = top_k; j < n_exp; ++j) best_unchosen = std::max(best_unchosen, p[order[j]]);
+      min_routing_margin_ = std::min(min_routing_margin_, p[order[top_k - 1]] - best_unchosen);
+    }
     float sum = 0.0f;
     for (int64_t j = 0; j < top_k; ++j) sum += p[order[j]];
     for (int64_t j = 0; j < top_k; ++j) {

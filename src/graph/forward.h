@@ -6,6 +6,7 @@
 // before an entry's own must already be in the KV cache or earlier in the same batch.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -38,6 +39,11 @@ class Forward {
   // ([layer][expert]; empty for dense models).
   const std::vector<std::vector<uint64_t>>& expert_counts() const noexcept { return expert_counts_; }
   void reset_expert_counts();
+  // Smallest gap, over every token and layer since construction or the last reset, between the
+  // routing probability of the last chosen expert (when above 0.02) and that of the first unchosen
+  // one (infinity for dense models). Near 0 means a routing near-tie that matters: a last-bit
+  // difference could swap an expert with real weight for another.
+  float min_routing_margin() const noexcept { return min_routing_margin_; }
 
  private:
   void attention(ThreadPool& pool, int layer, std::span<const BatchEntry> batch, KvCache& kv);
@@ -58,6 +64,7 @@ class Forward {
   std::vector<float> router_logits_, moe_x_, moe_y_;
   MatmulScratch mm_;
   std::vector<std::vector<uint64_t>> expert_counts_;
+  float min_routing_margin_ = INFINITY;
 };
 
 }  // namespace slm

@@ -10,6 +10,8 @@
 
 namespace slm {
 
+std::shared_ptr<const LoadedModel> load_hf_model(const std::filesystem::path& dir);  // load_hf.cpp
+
 struct ModelLoader {
   LoadedModel& m;
   const gguf::GgufFile& f;
@@ -188,9 +190,7 @@ LoadedModel::~LoadedModel() = default;
 
 std::shared_ptr<const LoadedModel> LoadedModel::load(const std::filesystem::path& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw Error(ErrorKind::unsupported, path.string(),
-                "loading a Hugging Face folder for generation is not implemented yet (GGUF files are)");
+  if (std::filesystem::is_directory(path, ec)) return load_hf_model(path);
   return ModelLoader::load_gguf(path);
 }
 

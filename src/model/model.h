@@ -42,6 +42,7 @@ class LoadedModel {
  private:
   LoadedModel();
   friend struct ModelLoader;
+  friend struct HfModelLoader;
 
   std::filesystem::path path_;
   ModelConfig config_;
