@@ -1,6 +1,7 @@
 // Kernel benchmarks: matrix-vector (generation) and matrix-matrix (prompt) products per weight type
-// and per instruction-set level this machine runs, single-threaded, beside this machine's streaming
-// read bandwidth, so every kernel is seen against the physical limit.
+// and per instruction-set level this machine runs, with 1 thread and with 2 threads splitting the
+// rows as src/graph/matmul.cpp does (names ending /threads:2), beside this machine's streaming read
+// bandwidth with the same thread counts, so every kernel is seen against the physical limit.
 //
 // Shapes are rows x cols = output features x K (the shared dimension):
 //   2048x2048   attention projection of a 2048-wide model (Llama 3.2 1B)
@@ -11,8 +12,9 @@
 // iterations rotate over enough copies of it (>= 512 MiB in all) that the weights come from DRAM,
 // not a cache, as they do when a whole model is streamed per token. Matrix-matrix (128 tokens) is compute-bound and runs
 // on a 256-row slice (what one thread of a split gets), to keep the scalar runs short; its GB is the
-// slice's bytes. Times are CPU time (single-threaded, so robust to a busy machine). The bandwidth
-// probe sums a 1 GiB buffer in 64-bit words.
+// slice's bytes (the 2-thread runs split that slice). Single-thread times are CPU time (robust to a
+// busy machine); 2-thread runs report wall time (counters are summed over the threads, so GB=x/s is
+// the combined rate). The bandwidth probe sums a 1 GiB buffer in 64-bit words.
 //
 // Defaults keep a full run short (--benchmark_min_time=0.05 unless given). Filter with e.g.
 //   bench_kernels --benchmark_filter='matvec/.*/Q4_K/'
@@ -22,6 +24,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -100,7 +103,15 @@ const Weights& weights_for(DType type, int64_t rows, int64_t cols) {
 
 void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType type, Shape shape, int64_t n_tokens,
                 int64_t rows_used) {
-  const Weights& w = weights_for(type, shape.rows, shape.cols);
+  static std::mutex build_mutex;  // the threads of a 2-thread run share one weights build
+  const Weights& w = [&]() -> const Weights& {
+    std::lock_guard<std::mutex> lock(build_mutex);
+    return weights_for(type, shape.rows, shape.cols);
+  }();
+  // this thread's rows: an even split at multiples of 16, as the graph's row split makes them
+  const int64_t threads = state.threads(), index = state.thread_index();
+  const int64_t row_begin = rows_used * index / threads / 16 * 16;
+  const int64_t row_end = index + 1 == threads ? rows_used : rows_used * (index + 1) / threads / 16 * 16;
   const DType act = kn::activation_type(type);
   const size_t xrb = static_cast<size_t>(*slm::row_bytes(act, static_cast<uint64_t>(shape.cols)));
   std::vector<uint8_t> x(xrb * n_tokens);
@@ -113,24 +124,31 @@ void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType typ
   size_t iteration = 0;
   for (auto _ : state) {
     args.w = w.copy(iteration++);
-    fn(args, 0, rows_used);
+    fn(args, row_begin, row_end);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  const double bytes = static_cast<double>(w.row_bytes) * static_cast<double>(rows_used);
-  const double flops = 2.0 * static_cast<double>(rows_used) * static_cast<double>(shape.cols) * n_tokens;
+  const double my_rows = static_cast<double>(row_end - row_begin);
+  const double bytes = static_cast<double>(w.row_bytes) * my_rows;
+  const double flops = 2.0 * my_rows * static_cast<double>(shape.cols) * n_tokens;
   state.counters["GB"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GFLOP"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(std::string(table->isa) + ", " + std::to_string(rows_used) + " rows x " +
-                 std::to_string(n_tokens) + " tokens");
+                 std::to_string(n_tokens) + " tokens, " + std::to_string(threads) + " thread(s)");
 }
 
-// One core's streaming read bandwidth: sum a 1 GiB buffer (pages touched beforehand).
+// Streaming read bandwidth: sum a 1 GiB buffer (pages touched beforehand); with 2 threads each sums
+// its half.
 void run_bandwidth_probe(benchmark::State& state) {
-  const size_t bytes = size_t{1} << 30;
-  const size_t words = bytes / sizeof(uint64_t);
-  std::unique_ptr<uint64_t[]> buf(new uint64_t[words]);
-  for (size_t i = 0; i < words; ++i) buf[i] = i;
+  const size_t total_words = (size_t{1} << 30) / sizeof(uint64_t);
+  static const std::unique_ptr<uint64_t[]> shared_buf = [&] {  // built once, by the first thread
+    std::unique_ptr<uint64_t[]> b(new uint64_t[total_words]);
+    for (size_t i = 0; i < total_words; ++i) b[i] = i;
+    return b;
+  }();
+  const size_t words = total_words / static_cast<size_t>(state.threads()) / 4 * 4;
+  const uint64_t* buf = shared_buf.get() + words * static_cast<size_t>(state.thread_index());
+  const size_t bytes = words * sizeof(uint64_t);
   for (auto _ : state) {
     uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // independent chains: the adds keep up with memory
     for (size_t i = 0; i < words; i += 4) {
@@ -143,7 +161,7 @@ void run_bandwidth_probe(benchmark::State& state) {
   }
   state.counters["GB"] = benchmark::Counter(static_cast<double>(bytes) * 1e-9,
                                               benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel("streaming read, 1 thread: the matrix-vector limit");
+  state.SetLabel("streaming read, " + std::to_string(state.threads()) + " thread(s): the matrix-vector limit");
 }
 
 bool has_flag(int argc, char** argv, const char* flag) {
@@ -164,6 +182,7 @@ int main(int argc, char** argv) {
   };
 
   configure(benchmark::RegisterBenchmark("bandwidth/read_1GiB", run_bandwidth_probe));
+  configure(benchmark::RegisterBenchmark("bandwidth/read_1GiB", run_bandwidth_probe)->Threads(2)->UseRealTime());
   for (const Shape& shape : kShapes) {
     for (DType type : kWeightTypes) {
       for (std::string_view isa : kn::available_isas()) {
@@ -171,11 +190,19 @@ int main(int argc, char** argv) {
         if (!table || !table->matmul[kn::slot(type)]) continue;
         const std::string suffix = std::string(isa) + "/" + std::string(slm::dtype_name(type)) + "/" +
                                    std::to_string(shape.rows) + "x" + std::to_string(shape.cols);
-        configure(benchmark::RegisterBenchmark(("matvec/" + suffix).c_str(), run_matmul, table, type, shape,
-                                               int64_t{1}, shape.rows));
-        configure(benchmark::RegisterBenchmark(("matmul" + std::to_string(kMatmulTokens) + "/" + suffix).c_str(),
-                                               run_matmul, table, type, shape, kMatmulTokens,
-                                               std::min(shape.rows, kMatmulRows)));
+        for (int threads : {1, 2}) {
+          auto* mv = benchmark::RegisterBenchmark(("matvec/" + suffix).c_str(), run_matmul, table, type, shape,
+                                                  int64_t{1}, shape.rows);
+          auto* mm = benchmark::RegisterBenchmark(("matmul" + std::to_string(kMatmulTokens) + "/" + suffix).c_str(),
+                                                  run_matmul, table, type, shape, kMatmulTokens,
+                                                  std::min(shape.rows, kMatmulRows));
+          if (threads > 1) {
+            mv->Threads(threads)->UseRealTime();
+            mm->Threads(threads)->UseRealTime();
+          }
+          configure(mv);
+          configure(mm);
+        }
       }
     }
   }

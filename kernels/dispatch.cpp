@@ -59,8 +59,11 @@ struct CompiledLevel {
 constexpr CompiledLevel kCompiledLevels[] = {
     {"scalar", scalar_table},
 #if defined(SLM_KERNELS_X86)
+    {"avx2", avx2_table},
+    {"avx512", avx512_table},
 #endif
 #if defined(SLM_KERNELS_ARM64)
+    {"neon", neon_table},
 #endif
 };
 

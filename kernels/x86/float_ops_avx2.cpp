@@ -1,0 +1,127 @@
+// AVX2 float ops of the transformer: rmsnorm, softmax, silu_mul and the F16 KV-cache helpers
+// (dot_f16_f32, axpy_f16_f32, f32_to_f16_row). Sums that the scalar code takes in double (squares,
+// exponentials) are taken in double here too, 4 lanes at a time; the rest is 8 floats per step with
+// scalar tails for any n.
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "kernels/fp16.h"
+#include "kernels/x86/simd_util.h"
+#include "kernels/x86/vec_exp.h"
+#include "kernels/x86/x86.h"
+
+namespace slm::kernels::x86 {
+namespace {
+
+inline __m256d widen_add(__m256d acc, __m256 v) {
+  acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  return _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+void rmsnorm(const float* x, const float* w, float* y, int64_t n, float eps, float w_offset) {
+  __m256d acc = _mm256_setzero_pd();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    acc = widen_add(acc, _mm256_mul_ps(v, v));
+  }
+  double sum = hsum(acc);
+  for (; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const float mean = static_cast<float>(sum / static_cast<double>(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  const __m256 s = _mm256_set1_ps(scale), off = _mm256_set1_ps(w_offset);
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), s);
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(v, _mm256_add_ps(_mm256_loadu_ps(w + i), off)));
+  }
+  for (; i < n; ++i) y[i] = (x[i] * scale) * (w[i] + w_offset);
+}
+
+void softmax(float* x, int64_t n) {
+  __m256 maxv = _mm256_set1_ps(x[0]);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) maxv = _mm256_max_ps(maxv, _mm256_loadu_ps(x + i));
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(maxv), _mm256_extractf128_ps(maxv, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  float max = _mm_cvtss_f32(m4);
+  for (; i < n; ++i) max = x[i] > max ? x[i] : max;
+
+  const __m256 mv = _mm256_set1_ps(max);
+  __m256d acc = _mm256_setzero_pd();
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+    _mm256_storeu_ps(x + i, e);
+    acc = widen_add(acc, e);
+  }
+  double sum = hsum(acc);
+  for (; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += static_cast<double>(x[i]);
+  }
+  const float inv = static_cast<float>(1.0 / sum);
+  const __m256 iv = _mm256_set1_ps(inv);
+  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), iv));
+  for (; i < n; ++i) x[i] *= inv;
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 e = exp8(_mm256_xor_ps(g, sign));
+    const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, e));
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+inline __m256 load_f16x8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(load_f16x8(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(load_f16x8(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_f16x8(a + i), _mm256_loadu_ps(b + i), acc0);
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += fp16_to_f32(a[i]) * b[i];
+  return sum;
+}
+
+void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
+  const __m256 av = _mm256_set1_ps(alpha);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, load_f16x8(x + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += alpha * fp16_to_f32(x[i]);
+}
+
+void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; ++i) y[i] = f32_to_fp16(x[i]);
+}
+
+}  // namespace
+
+void add_float_ops_avx2(KernelTable& t) {
+  t.rmsnorm = rmsnorm;
+  t.softmax = softmax;
+  t.silu_mul = silu_mul;
+  t.dot_f16_f32 = dot_f16_f32;
+  t.axpy_f16_f32 = axpy_f16_f32;
+  t.f32_to_f16_row = f32_to_f16_row;
+}
+
+}  // namespace slm::kernels::x86

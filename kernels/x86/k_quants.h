@@ -1,0 +1,165 @@
+// Block kernels (see tile_driver.h) of the K-quants paired with Q8_K activations: Q4_K, Q5_K, Q6_K.
+// A 256-element super-block is decoded to 8 ymm of unsigned levels (Q4_K 0..15, Q5_K 0..31, Q6_K
+// 0..63), so maddubs(levels, x) gives exact int16 pair sums; madd with the sub-block scales (int16)
+// folds in the 6/8-bit scales, all in int32. The offsets never touch the levels: Q4_K/Q5_K's mins
+// and Q6_K's -32 come from the activation's bsums (sum of x per 16 elements) in one more madd.
+// The block's int32 lanes are scaled by d_w * d_x (and dmin_w * d_x) and accumulated in float.
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/blocks.h"
+#include "kernels/x86/simd_util.h"
+
+namespace slm::kernels::x86 {
+namespace {
+
+// Q4_K and Q5_K after decoding: one scale per 32 elements, one min per 32 (as 16 int16 lanes, the
+// min of each 16-element bsum group).
+struct KBlock4 {
+  __m256i q[8];          // levels of elements 32j .. 32j+31
+  __m256i mins16;        // min[g / 2] for bsum group g (16 lanes)
+  int16_t scales[8];
+  float d, dmin;
+};
+
+// The 12 packed bytes hold 8 6-bit scales and 8 6-bit mins (see scalar::get_scale_min_k4); ggml's
+// word-level unpacking puts the scales in bytes 0-7 and the mins in bytes 8-15 of `words`.
+inline void unpack_k4_scales(const uint8_t* packed, KBlock4& w) {
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  uint32_t words[4];
+  std::memcpy(words, packed, 12);
+  words[3] = ((words[2] >> 4) & kLow4) | (((words[1] >> 6) & kLow2) << 4);
+  const uint32_t mins_low = words[1] & kLow6;
+  words[1] = (words[2] & kLow4) | (((words[0] >> 6) & kLow2) << 4);
+  words[2] = mins_low;
+  words[0] &= kLow6;
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(words));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(w.scales), _mm_cvtepu8_epi16(bytes));
+  const __m128i mins = _mm_srli_si128(bytes, 8);
+  w.mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mins, mins));  // each min twice: per 16 elements
+}
+
+struct KQuant4Dot {
+  static constexpr int kBlock = 256;
+  using XBlock = block_q8_K;
+  using W = KBlock4;
+  struct Acc {
+    __m256 sum;
+  };
+  static Acc zero() { return {_mm256_setzero_ps()}; }
+  static void accumulate(const W& w, const XBlock& x, Acc& acc) {
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 8; ++j) {
+      const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * j));
+      const __m256i p16 = _mm256_maddubs_epi16(w.q[j], xq);  // <= 2 * 31 * 127: no saturation
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, _mm256_set1_epi16(w.scales[j])));
+    }
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsums));
+    const __m256i mins = _mm256_madd_epi16(bsums, w.mins16);
+    acc.sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(w.d * x.d), acc.sum);
+    acc.sum = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_set1_ps(w.dmin * x.d), acc.sum);
+  }
+  static float reduce(const Acc& acc) { return hsum(acc.sum); }
+};
+
+struct Q4_KKernel : KQuant4Dot {
+  using WBlock = block_q4_K;
+  static W load(const WBlock& b) {
+    W w;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int c = 0; c < 4; ++c) {  // 32 bytes: low nibbles are sub-block 2c, high ones 2c + 1
+      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+      w.q[2 * c] = _mm256_and_si256(bytes, low);
+      w.q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low);
+    }
+    unpack_k4_scales(b.scales, w);
+    w.d = fp16_scalar(b.d);
+    w.dmin = fp16_scalar(b.dmin);
+    return w;
+  }
+};
+
+struct Q5_KKernel : KQuant4Dot {
+  using WBlock = block_q5_K;
+  static W load(const WBlock& b) {
+    W w;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    const __m256i one = _mm256_set1_epi8(1);
+    const __m256i hbits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
+    for (int c = 0; c < 4; ++c) {
+      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+      // bit j of qh[l] is the 5th bit of element 32j + l; a 16-bit shift then a byte mask keeps
+      // each byte's own bit
+      const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c), one);
+      const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c + 1), one);
+      w.q[2 * c] = _mm256_or_si256(_mm256_and_si256(bytes, low), _mm256_slli_epi16(h0, 4));
+      w.q[2 * c + 1] =
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low), _mm256_slli_epi16(h1, 4));
+    }
+    unpack_k4_scales(b.scales, w);
+    w.d = fp16_scalar(b.d);
+    w.dmin = fp16_scalar(b.dmin);
+    return w;
+  }
+};
+
+// Q6_K: 16 sub-blocks of 16 with signed 8-bit scales; levels 0..63 stand for level - 32.
+struct Q6_KKernel {
+  static constexpr int kBlock = 256;
+  using WBlock = block_q6_K;
+  using XBlock = block_q8_K;
+  struct W {
+    __m256i q[8];       // levels of elements 32j .. 32j+31
+    __m256i scales16;   // scale of sub-block g in lane g (int16)
+    __m256i pair_scales[8];  // chunk j: scale 2j in lanes 0-7, scale 2j + 1 in lanes 8-15
+    float d;
+  };
+  struct Acc {
+    __m256 sum;
+  };
+  static W load(const WBlock& b) {
+    W w;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    const __m256i two = _mm256_set1_epi8(3);
+    for (int half = 0; half < 2; ++half) {  // 128 elements: ql[64 * half ..], qh[32 * half ..]
+      const uint8_t* ql = b.ql + 64 * half;
+      const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+      const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * half));
+      auto high = [&](int shift) {
+        return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, shift), two), 4);
+      };
+      w.q[4 * half + 0] = _mm256_or_si256(_mm256_and_si256(l0, low), high(0));
+      w.q[4 * half + 1] = _mm256_or_si256(_mm256_and_si256(l1, low), high(2));
+      w.q[4 * half + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low), high(4));
+      w.q[4 * half + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low), high(6));
+    }
+    w.scales16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
+    for (int j = 0; j < 8; ++j)
+      w.pair_scales[j] = _mm256_setr_m128i(_mm_set1_epi16(b.scales[2 * j]), _mm_set1_epi16(b.scales[2 * j + 1]));
+    w.d = fp16_scalar(b.d);
+    return w;
+  }
+  static Acc zero() { return {_mm256_setzero_ps()}; }
+  static void accumulate(const W& w, const XBlock& x, Acc& acc) {
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 8; ++j) {
+      const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * j));
+      const __m256i p16 = _mm256_maddubs_epi16(w.q[j], xq);  // <= 2 * 63 * 127: no saturation
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, w.pair_scales[j]));
+    }
+    // the -32 offset: 32 * sum over sub-blocks of scale * bsum
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsums));
+    const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(bsums, w.scales16), 5);
+    sumi = _mm256_sub_epi32(sumi, offset);
+    acc.sum = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(w.d * x.d), acc.sum);
+  }
+  static float reduce(const Acc& acc) { return hsum(acc.sum); }
+};
+
+}  // namespace
+}  // namespace slm::kernels::x86

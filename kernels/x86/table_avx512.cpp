@@ -1,0 +1,18 @@
+// The AVX-512 (F/BW/VL/VNNI/BF16) kernel table: the matmuls of matmul_avx512.cpp; everything else
+// comes from the AVX2 table below it (dispatch.cpp composes them).
+#include "kernels/isa_tables.h"
+#include "kernels/x86/x86.h"
+
+namespace slm::kernels {
+
+const KernelTable& avx512_table() {
+  static const KernelTable table = [] {
+    KernelTable t{};
+    t.isa = "avx512";
+    x86::add_matmul_avx512(t);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace slm::kernels

@@ -1,0 +1,15 @@
+// The pieces the x86 kernel tables are assembled from (kernels/x86/table_*.cpp), one function per
+// concept and ISA. Each fills only the entries it provides; dispatch.cpp takes the rest from below.
+#pragma once
+
+#include "kernels/kernels.h"
+
+namespace slm::kernels::x86 {
+
+void add_matmul_avx2(KernelTable& t);        // matmul_avx2.cpp
+void add_quantize_act_avx2(KernelTable& t);  // quantize_act_avx2.cpp
+void add_float_ops_avx2(KernelTable& t);     // float_ops_avx2.cpp
+
+void add_matmul_avx512(KernelTable& t);      // matmul_avx512.cpp
+
+}  // namespace slm::kernels::x86
