@@ -1,0 +1,43 @@
+// The F16 KV-cache helpers of attention, with the fp16 conversion instructions (FCVTL/FCVTN, round to
+// nearest even under Linux's default FPCR, so f32_to_f16_row is bit-identical with f32_to_fp16).
+#include "kernels/arm/neon_kernels.h"
+
+namespace slm::kernels::neon {
+
+float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
+  // four accumulators of 4 lanes: 16 products in flight per iteration
+  float32x4_t acc[4] = {vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0), vdupq_n_f32(0)};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int k = 0; k < 4; ++k) {
+      const float32x4_t av = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a + i + 4 * k)));
+      acc[k] = vfmaq_f32(acc[k], av, vld1q_f32(b + i + 4 * k));
+    }
+  }
+  for (; i + 4 <= n; i += 4)
+    acc[0] = vfmaq_f32(acc[0], vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(a + i))), vld1q_f32(b + i));
+  float sum = vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
+  for (; i < n; ++i) sum += half_to_float(a[i]) * b[i];
+  return sum;
+}
+
+void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const float16x8_t h = vreinterpretq_f16_u16(vld1q_u16(x + i));
+    vst1q_f32(y + i, vfmaq_n_f32(vld1q_f32(y + i), vcvt_f32_f16(vget_low_f16(h)), alpha));
+    vst1q_f32(y + i + 4, vfmaq_n_f32(vld1q_f32(y + i + 4), vcvt_high_f32_f16(h), alpha));
+  }
+  for (; i < n; ++i) y[i] += alpha * half_to_float(x[i]);
+}
+
+void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const float16x8_t h = vcvt_high_f16_f32(vcvt_f16_f32(vld1q_f32(x + i)), vld1q_f32(x + i + 4));
+    vst1q_u16(y + i, vreinterpretq_u16_f16(h));
+  }
+  for (; i < n; ++i) y[i] = float_to_half(x[i]);
+}
+
+}  // namespace slm::kernels::neon

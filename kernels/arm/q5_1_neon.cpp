@@ -1,0 +1,34 @@
+// Q5_1 weights . Q8_1 activations: Q4_1's nibbles with Q5_0's 5th bits (bit j of qh for element j),
+// unsigned levels 0-31 as int8 into SDOT; the min term as in Q4_1, one multiply per block.
+#include "kernels/arm/neon_kernels.h"
+#include "kernels/blocks.h"
+
+namespace slm::kernels::neon {
+namespace {
+
+float vec_dot_q5_1_q8_1(const void* vw, const void* vx, int64_t n) {
+  const auto* w = static_cast<const block_q5_1*>(vw);
+  const auto* x = static_cast<const block_q8_1*>(vx);
+  float32x4_t acc = vdupq_n_f32(0.0f);
+  float summs = 0.0f;
+  for (int64_t ib = 0; ib < n / QK8_1; ++ib) {
+    uint32_t qh;
+    std::memcpy(&qh, w[ib].qh, sizeof(qh));
+    const uint8x16_t packed = vld1q_u8(w[ib].qs);
+    const uint8x16_t lo = vorrq_u8(vandq_u8(packed, vdupq_n_u8(0x0F)), bits_to_lanes(static_cast<uint16_t>(qh), 0x10));
+    const uint8x16_t hi = vorrq_u8(vshrq_n_u8(packed, 4), bits_to_lanes(static_cast<uint16_t>(qh >> 16), 0x10));
+    int32x4_t s = vdotq_s32(vdupq_n_s32(0), vreinterpretq_s8_u8(lo), vld1q_s8(x[ib].qs));
+    s = vdotq_s32(s, vreinterpretq_s8_u8(hi), vld1q_s8(x[ib].qs + 16));
+    acc = vmlaq_n_f32(acc, vcvtq_f32_s32(s), half_to_float(w[ib].d) * half_to_float(x[ib].d));
+    summs += half_to_float(w[ib].m) * half_to_float(x[ib].s);
+  }
+  return vaddvq_f32(acc) + summs;
+}
+
+}  // namespace
+
+void matmul_q5_1(const MatmulArgs& args, int64_t row_begin, int64_t row_end) {
+  matmul_rows<vec_dot_q5_1_q8_1>(args, row_begin, row_end);
+}
+
+}  // namespace slm::kernels::neon
