@@ -20,10 +20,11 @@ if ((quick == 0)); then
     ctest --preset asan -j "$(nproc)" 2>&1 | tee build/asan/ctest.log | tail -n 40
   grep -q " 0 tests failed" build/asan/ctest.log
 
-  if [[ -x scripts/fuzz.sh ]]; then
-    echo "== fuzzing (bounded)"
-    bash scripts/fuzz.sh "${SLM_FUZZ_SECONDS:-60}"
-  fi
+  echo "== fuzzing (bounded)"
+  bash scripts/fuzz.sh "${SLM_FUZZ_SECONDS:-60}"
+
+  echo "== aarch64 cross build, NEON kernel tests under qemu-user"
+  bash scripts/test_aarch64.sh 2>&1 | tee build/aarch64-test.log | tail -n 5
 fi
 
 # One closing line for the whole run, counted over every ctest run above.

@@ -16,14 +16,23 @@ void dequantize_row_f32(const void* src, float* y, int64_t n) {
   std::memcpy(y, src, static_cast<size_t>(n) * sizeof(float));
 }
 
+// F16/BF16 rows may sit at odd byte offsets (safetensors data): load through memcpy.
 void dequantize_row_f16(const void* src, float* y, int64_t n) {
-  const auto* x = static_cast<const uint16_t*>(src);
-  for (int64_t i = 0; i < n; ++i) y[i] = fp16_to_f32(x[i]);
+  const auto* x = static_cast<const unsigned char*>(src);
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, x + 2 * i, 2);
+    y[i] = fp16_to_f32(h);
+  }
 }
 
 void dequantize_row_bf16(const void* src, float* y, int64_t n) {
-  const auto* x = static_cast<const uint16_t*>(src);
-  for (int64_t i = 0; i < n; ++i) y[i] = bf16_to_f32(x[i]);
+  const auto* x = static_cast<const unsigned char*>(src);
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, x + 2 * i, 2);
+    y[i] = bf16_to_f32(h);
+  }
 }
 
 void dequantize_row_q4_0(const void* src, float* y, int64_t n) {

@@ -14,27 +14,34 @@
 namespace slm::kernels::scalar {
 namespace {
 
+// Weight rows of float types may sit at any byte offset (safetensors data, padded rows): load
+// elements through memcpy, never through a misaligned pointer.
+float load_f32(const void* p, int64_t i) {
+  float v;
+  std::memcpy(&v, static_cast<const char*>(p) + i * 4, 4);
+  return v;
+}
+uint16_t load_u16(const void* p, int64_t i) {
+  uint16_t v;
+  std::memcpy(&v, static_cast<const char*>(p) + i * 2, 2);
+  return v;
+}
+
 float vec_dot_f32(const void* vw, const void* vx, int64_t n) {
-  const auto* w = static_cast<const float*>(vw);
-  const auto* x = static_cast<const float*>(vx);
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(w[i] * x[i]);
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(load_f32(vw, i) * load_f32(vx, i));
   return static_cast<float>(sum);
 }
 
 float vec_dot_f16(const void* vw, const void* vx, int64_t n) {
-  const auto* w = static_cast<const uint16_t*>(vw);
-  const auto* x = static_cast<const uint16_t*>(vx);
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(fp16_to_f32(w[i]) * fp16_to_f32(x[i]));
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(fp16_to_f32(load_u16(vw, i)) * fp16_to_f32(load_u16(vx, i)));
   return static_cast<float>(sum);
 }
 
 float vec_dot_bf16(const void* vw, const void* vx, int64_t n) {
-  const auto* w = static_cast<const uint16_t*>(vw);
-  const auto* x = static_cast<const uint16_t*>(vx);
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(bf16_to_f32(w[i]) * bf16_to_f32(x[i]));
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(bf16_to_f32(load_u16(vw, i)) * bf16_to_f32(load_u16(vx, i)));
   return static_cast<float>(sum);
 }
 
