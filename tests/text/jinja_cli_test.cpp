@@ -46,7 +46,7 @@ void write_file(const std::filesystem::path& p, const std::string& text) {
   out << text;
 }
 
-std::string read_file(const std::filesystem::path& p) {
+[[maybe_unused]] std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }

@@ -93,6 +93,7 @@ TEST_CASE("jinja filter: default, int, float, abs, round") {
                 R"J({})J", R"J(d x |e None)J");
   CHECK_RENDERS(R"J({{ "42"|int }} {{ " -7 "|int }} {{ "3.9"|int }} {{ "x"|int }} {{ "x"|int(5) }} {{ 3.9|int }} {{ "0x1A"|int(base=16) }} {{ true|int }})J",
                 R"J({})J", R"J(42 -7 3 0 5 3 26 1)J");
+  CHECK(render_failure("{{ nothing|int }}").detail == "'nothing' is undefined");  // int(Undefined) raises in Jinja2
   CHECK_RENDERS(R"J({{ "1.5"|float }} {{ "1e3"|float }} {{ "x"|float }} {{ 3|float }} {{ " inf "|float }})J", R"J({})J",
                 R"J(1.5 1000.0 0.0 3.0 inf)J");
   CHECK_RENDERS(R"J({{ -3|abs }} {{ (-2.5)|abs }} {{ 2.5|round }} {{ 3.5|round }} {{ 2.675|round(2) }} {{ 3|round }} {{ 2.1|round(method="ceil") }} {{ 2.9|round(method="floor") }})J",

@@ -105,6 +105,7 @@ TEST_CASE("jinja: syntax errors name line and column") {
   check("{% macro m(a=1, b) %}{% endmacro %}", "template line 1, column 18", "without a default");
   check("{{ f(a=1, 2) }}", "template line 1, column 11", "positional argument follows keyword argument");
   check("{% for x in y recursive %}{% endfor %}", "template line 1, column 15", "recursive for loops are not supported");
+  check("{% raw +%}x{% endraw %}", "template line 1, column 4", "raw block opens with");  // as Jinja2
 }
 
 TEST_CASE("jinja: nesting deeper than the parser's limit is a syntax error, not a stack overflow") {

@@ -1,0 +1,143 @@
+// Session behaviour users of other engines keep tripping over, on a synthetic model (no ../shared).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "slm/slm.h"
+#include "src/model/synthetic.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string& model_path() {
+  static const std::string path = [] {
+    const fs::path p = fs::temp_directory_path() / "slm-session-test.gguf";
+    slm::SyntheticSpec s;
+    s.architecture = "llama";
+    s.context_length = 128;
+    slm::write_synthetic_model(s, p);
+    return p.string();
+  }();
+  return path;
+}
+
+slm::GenerateOptions greedy(int n) {
+  slm::GenerateOptions g;
+  g.max_tokens = n;
+  g.sampling = slm::SamplerOptions::greedy();
+  g.stop_at_end_of_generation = false;
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("a prompt longer than the context is an error, never a silent truncation") {
+  auto model = slm::Model::load(model_path());
+  slm::SessionOptions o;
+  o.context_size = 16;
+  slm::Session s(model, o);
+  std::vector<int32_t> long_prompt(17, 300);
+  CHECK_THROWS_AS(s.prompt(long_prompt), slm::Error);
+  try {
+    s.prompt(long_prompt);
+  } catch (const slm::Error& e) {
+    CHECK(e.kind() == slm::ErrorKind::out_of_range);
+  }
+  std::vector<int32_t> fits(16, 300);
+  CHECK_NOTHROW(s.prompt(fits));
+  CHECK(s.generate(greedy(4)).stop_reason == slm::StopReason::context_full);
+}
+
+TEST_CASE("the same greedy request gives the same tokens with a warm prefix cache as with a cold one") {
+  auto model = slm::Model::load(model_path());
+  const std::vector<int32_t> a = {1, 300, 301, 302, 303, 304, 305, 306};
+  std::vector<int32_t> b = a;
+  b.back() = 310;  // shares all but the last token with a
+
+  slm::Session cold(model);
+  cold.prompt(b);
+  const auto want = cold.generate(greedy(12)).tokens;
+
+  slm::Session warm(model);
+  warm.prompt(a);
+  warm.generate(greedy(5));
+  warm.prompt(b);  // keeps the shared prefix, processes only what differs
+  CHECK(warm.last_prompt_timings().prompt_tokens < static_cast<int32_t>(b.size()));
+  CHECK(warm.generate(greedy(12)).tokens == want);
+
+  warm.prompt(b);  // the very same context again
+  CHECK(warm.generate(greedy(12)).tokens == want);
+}
+
+TEST_CASE("end-of-generation tokens stop generation and never reach the text") {
+  auto model = slm::Model::load(model_path());
+  slm::Session s(model);
+  s.prompt(std::vector<int32_t>{1, 300});
+  slm::GenerateOptions g = greedy(8);
+  g.stop_at_end_of_generation = true;
+  g.sampling.logit_bias = {{model.eos(), 1000.0f}};
+  std::string streamed;
+  const auto r = s.generate(g, [&](std::string_view piece, int32_t) {
+    streamed += piece;
+    return true;
+  });
+  CHECK(r.stop_reason == slm::StopReason::end_of_generation);
+  CHECK(r.tokens.empty());
+  CHECK(r.text.empty());
+  CHECK(streamed.empty());
+}
+
+TEST_CASE("stop strings end the text before them, and streamed pieces add up to the text") {
+  auto model = slm::Model::load(model_path());
+  int32_t b = -1;
+  for (int32_t id = 0; id < model.info().vocab_size; ++id)
+    if (model.token_text(id) == "b") b = id;
+  REQUIRE(b >= 0);
+  slm::Session s(model);
+  s.prompt(std::vector<int32_t>{1, 300});
+  slm::GenerateOptions g = greedy(10);
+  g.sampling.logit_bias = {{b, 1000.0f}};
+  g.stop = {"bbb"};
+  std::string streamed;
+  const auto r = s.generate(g, [&](std::string_view piece, int32_t) {
+    streamed += piece;
+    return true;
+  });
+  // "b", "bb" could still become the stop string, so nothing is streamed before "bbb" appears;
+  // then the text ends before it: empty.
+  CHECK(r.stop_reason == slm::StopReason::stop_string);
+  CHECK(r.tokens.size() == 3);
+  CHECK(r.text.empty());
+  CHECK(streamed == r.text);
+  slm::GenerateOptions late = g;
+  late.stop = {"xb"};  // never appears: everything streams
+  std::string all;
+  const auto full = s.generate(late, [&](std::string_view piece, int32_t) {
+    all += piece;
+    return true;
+  });
+  CHECK(full.stop_reason == slm::StopReason::max_tokens);
+  CHECK(full.text == std::string(10, 'b'));
+  CHECK(all == full.text);
+
+  slm::GenerateOptions h = greedy(6);
+  h.sampling.logit_bias = {{b, 1000.0f}};
+  int calls = 0;
+  const auto stopped = s.generate(h, [&](std::string_view, int32_t) { return ++calls < 2; });
+  CHECK(stopped.stop_reason == slm::StopReason::callback);
+  CHECK(calls == 2);
+}
+
+TEST_CASE("bad options are errors") {
+  auto model = slm::Model::load(model_path());
+  slm::SessionOptions o;
+  o.batch_size = 0;
+  CHECK_THROWS_AS(slm::Session(model, o), slm::Error);
+  slm::Session s(model);
+  CHECK_THROWS_AS(s.generate(greedy(1)), slm::Error);  // empty context
+  CHECK_THROWS_AS(s.prompt(std::vector<int32_t>{1, 999999}), slm::Error);  // token outside the vocabulary
+  CHECK_THROWS_AS(slm::Model::load("/nonexistent/model.gguf"), slm::Error);
+}
