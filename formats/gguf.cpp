@@ -103,7 +103,8 @@ class Reader {
   std::string_view read_string(std::string_view what) {
     const uint64_t at = pos_;
     if (remaining() < sizeof(uint64_t))
-      fail(pos_, fmt::format("file ends inside the length of {}: 8 bytes needed, {} left", what, remaining()));
+      fail(pos_,
+           fmt::format("file ends inside the length of {}: 8 bytes needed, {} left", what, remaining()));
     uint64_t len;
     std::memcpy(&len, here(), sizeof len);
     pos_ += sizeof len;
@@ -177,6 +178,13 @@ Value parse_value(Reader& r, ValueType type, uint32_t depth) {
   r.fail(r.pos(), "internal: unhandled value type", ErrorKind::internal);
 }
 
+// Smallest encoding of one array element: bounds an array length by the bytes left.
+uint64_t min_element_bytes(ValueType elem) {
+  if (elem == ValueType::STRING) return 8;  // the length of an empty string
+  if (elem == ValueType::ARRAY) return kMinArrayElementBytes;
+  return value_type_size(elem);
+}
+
 // depth: 1 for an array that is a key's value, 2 for an element of it, ...
 std::shared_ptr<const Array> parse_array(Reader& r, uint32_t depth) {
   const uint64_t at = r.pos();
@@ -186,10 +194,7 @@ std::shared_ptr<const Array> parse_array(Reader& r, uint32_t depth) {
   const uint64_t count_at = r.pos();
   const auto count = r.read<uint64_t>("an array length");
 
-  const uint64_t min_element_bytes = array->elem_type == ValueType::STRING  ? 8
-                                     : array->elem_type == ValueType::ARRAY ? kMinArrayElementBytes
-                                                                            : value_type_size(array->elem_type);
-  if (count > r.remaining() / min_element_bytes)
+  if (count > r.remaining() / min_element_bytes(array->elem_type))
     r.fail(count_at, fmt::format("array length {} of {} elements cannot fit in the {} bytes left", count,
                                  value_type_name(array->elem_type), r.remaining()));
 
@@ -222,7 +227,8 @@ std::shared_ptr<const Array> parse_array(Reader& r, uint32_t depth) {
     case ValueType::ARRAY: {
       std::vector<Value> items;
       items.reserve(static_cast<size_t>(count));
-      for (uint64_t i = 0; i < count; ++i) items.push_back(make_value(ValueType::ARRAY, parse_array(r, depth + 1)));
+      for (uint64_t i = 0; i < count; ++i)
+        items.push_back(make_value(ValueType::ARRAY, parse_array(r, depth + 1)));
       array->items = std::move(items);
       break;
     }
@@ -434,7 +440,8 @@ void GgufFile::Impl::parse_tensor_infos(Reader& r, uint64_t count) {
     const uint64_t offset_at = r.pos();
     t.offset = r.read<uint64_t>("the tensor data offset");
     if (t.offset % alignment != 0)
-      r.fail(offset_at, fmt::format("data offset {} is not a multiple of the alignment {}", t.offset, alignment));
+      r.fail(offset_at,
+             fmt::format("data offset {} is not a multiple of the alignment {}", t.offset, alignment));
 
     tensor_index.emplace(t.name, tensors.size());
     tensors.push_back(std::move(t));
@@ -459,7 +466,8 @@ void GgufFile::Impl::place_tensors() {
   // Overlap: sorted by offset, each tensor must end before the next begins.
   std::vector<size_t> order(tensors.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tensors[a].offset < tensors[b].offset; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return tensors[a].offset < tensors[b].offset; });
   for (size_t i = 1; i < order.size(); ++i) {
     const TensorInfo& prev = tensors[order[i - 1]];
     const TensorInfo& cur = tensors[order[i]];
@@ -533,7 +541,8 @@ constexpr ValueType value_type_of() {
 
 // "a u32", "an f32", "an array of string", for messages about a value's type.
 std::string with_article(std::string_view type_name) {
-  const bool vowel_sound = !type_name.empty() && (type_name[0] == 'i' || type_name[0] == 'f' || type_name[0] == 'a');
+  const bool vowel_sound =
+      !type_name.empty() && (type_name[0] == 'i' || type_name[0] == 'f' || type_name[0] == 'a');
   return fmt::format("{} {}", vowel_sound ? "an" : "a", type_name);
 }
 
@@ -564,7 +573,8 @@ template <class T>
 T convert(const Value& v, const std::string& file, std::string_view key) {
   constexpr ValueType wanted = value_type_of<T>();
   const auto mismatch = [&]() {
-    throw_key_error(file, key, fmt::format("is {}, not {}", describe_type(v), with_article(value_type_name(wanted))));
+    throw_key_error(file, key,
+                    fmt::format("is {}, not {}", describe_type(v), with_article(value_type_name(wanted))));
   };
   if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string_view>) {
     if (v.type != wanted) mismatch();
@@ -613,7 +623,9 @@ std::optional<T> GgufFile::get_optional(std::string_view key) const {
 template <MetadataScalar T>
 T GgufFile::get(std::string_view key) const {
   const Value* v = find(key);
-  if (!v) throw_key_error(impl_->name, key, fmt::format("missing (expected {})", with_article(value_type_name(value_type_of<T>()))));
+  if (!v)
+    throw_key_error(impl_->name, key,
+                    fmt::format("missing (expected {})", with_article(value_type_name(value_type_of<T>()))));
   return convert<T>(*v, impl_->name, key);
 }
 
@@ -623,7 +635,8 @@ const Array& require_array(const Value* v, ValueType elem, const std::string& fi
   if (!v) throw_key_error(file, key, fmt::format("missing (expected an array of {})", value_type_name(elem)));
   const Array* a = v->array();
   if (!a || a->elem_type != elem)
-    throw_key_error(file, key, fmt::format("is {}, not an array of {}", describe_type(*v), value_type_name(elem)));
+    throw_key_error(file, key,
+                    fmt::format("is {}, not an array of {}", describe_type(*v), value_type_name(elem)));
   return *a;
 }
 
@@ -643,7 +656,8 @@ std::vector<bool> GgufFile::get_bool_array(std::string_view key) const {
 #define SLM_GGUF_INSTANTIATE_SCALAR(T)                                     \
   template T GgufFile::get<T>(std::string_view) const;                     \
   template std::optional<T> GgufFile::get_optional<T>(std::string_view) const;
-#define SLM_GGUF_INSTANTIATE_ARRAY(T) template std::span<const T> GgufFile::get_array<T>(std::string_view) const;
+#define SLM_GGUF_INSTANTIATE_ARRAY(T) \
+  template std::span<const T> GgufFile::get_array<T>(std::string_view) const;
 
 SLM_GGUF_INSTANTIATE_SCALAR(uint8_t)
 SLM_GGUF_INSTANTIATE_SCALAR(int8_t)

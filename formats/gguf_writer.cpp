@@ -81,7 +81,8 @@ struct FileSink {
   std::ofstream& out;
   const std::filesystem::path& path;
   void check() const {
-    if (!out) throw Error(ErrorKind::io, path.string(), fmt::format("write failed: {}", std::strerror(errno)));
+    if (!out)
+      throw Error(ErrorKind::io, path.string(), fmt::format("write failed: {}", std::strerror(errno)));
   }
   void write(std::span<const uint8_t> bytes) {
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
@@ -120,7 +121,9 @@ SLM_GGUF_SCALAR_MAKER(f32, float, FLOAT32)
 SLM_GGUF_SCALAR_MAKER(f64, double, FLOAT64)
 #undef SLM_GGUF_SCALAR_MAKER
 
-EncodedValue EncodedValue::boolean(bool v) { return EncodedValue(ValueType::BOOL, {static_cast<uint8_t>(v ? 1 : 0)}); }
+EncodedValue EncodedValue::boolean(bool v) {
+  return EncodedValue(ValueType::BOOL, {static_cast<uint8_t>(v ? 1 : 0)});
+}
 
 EncodedValue EncodedValue::string(std::string_view v) {
   std::vector<uint8_t> p;
@@ -164,8 +167,9 @@ EncodedValue EncodedValue::array_of_arrays(std::span<const EncodedValue> arrays)
   put_array_head(p, ValueType::ARRAY, arrays.size());
   for (size_t i = 0; i < arrays.size(); ++i) {
     if (arrays[i].type() != ValueType::ARRAY)
-      throw Error(ErrorKind::invalid_argument, "gguf writer",
-                  fmt::format("element {} of an array of arrays is a {}", i, value_type_name(arrays[i].type())));
+      throw Error(
+          ErrorKind::invalid_argument, "gguf writer",
+          fmt::format("element {} of an array of arrays is a {}", i, value_type_name(arrays[i].type())));
     // An element of an array of arrays is written without its own type id: element type, count, items.
     const auto inner = arrays[i].payload();
     put_bytes(p, inner.data(), inner.size());
@@ -222,8 +226,8 @@ uint32_t GgufWriter::alignment() const {
   return kDefaultAlignment;
 }
 
-GgufWriter::Tensor& GgufWriter::add_tensor_entry(std::string_view name, DType type, std::vector<uint64_t> shape,
-                                                 std::span<const uint8_t> data) {
+GgufWriter::Tensor& GgufWriter::add_tensor_entry(std::string_view name, DType type,
+                                                 std::vector<uint64_t> shape, std::span<const uint8_t> data) {
   if (tensor_names_.count(std::string(name)) != 0) bad_tensor(name, "added twice");
   if (shape.empty() || shape.size() > kMaxDims)
     bad_tensor(name, fmt::format("{} dimensions; GGUF holds 1..{}", shape.size(), kMaxDims));
@@ -307,7 +311,8 @@ void GgufWriter::write_file(const std::filesystem::path& path) const {
   tmp += ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(ErrorKind::io, tmp.string(), fmt::format("cannot create: {}", std::strerror(errno)));
+    if (!out)
+      throw Error(ErrorKind::io, tmp.string(), fmt::format("cannot create: {}", std::strerror(errno)));
     FileSink sink{out, tmp};
     try {
       write_to(sink);
@@ -325,7 +330,8 @@ void GgufWriter::write_file(const std::filesystem::path& path) const {
   if (ec) {
     std::error_code ignored;
     std::filesystem::remove(tmp, ignored);
-    throw Error(ErrorKind::io, path.string(), fmt::format("cannot rename {} into place: {}", tmp.string(), ec.message()));
+    throw Error(ErrorKind::io, path.string(),
+                fmt::format("cannot rename {} into place: {}", tmp.string(), ec.message()));
   }
 }
 

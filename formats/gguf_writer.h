@@ -90,7 +90,9 @@ class GgufWriter {
   void set_array_i64(std::string_view key, std::span<const int64_t> v) { set(key, EncodedValue::array(v)); }
   void set_array_f32(std::string_view key, std::span<const float> v) { set(key, EncodedValue::array(v)); }
   void set_array_f64(std::string_view key, std::span<const double> v) { set(key, EncodedValue::array(v)); }
-  void set_array_bool(std::string_view key, std::span<const bool> v) { set(key, EncodedValue::bool_array(v)); }
+  void set_array_bool(std::string_view key, std::span<const bool> v) {
+    set(key, EncodedValue::bool_array(v));
+  }
   void set_array_string(std::string_view key, std::span<const std::string> v) {
     set(key, EncodedValue::string_array(v));
   }
@@ -106,7 +108,8 @@ class GgufWriter {
   // Adds a tensor; shape is ne0 first (1..4 dimensions, each >= 1) and `data` must hold exactly the
   // bytes that shape and type need. add_tensor copies the bytes; add_tensor_view keeps a view, and
   // the bytes must stay alive and unchanged until the last write_* call.
-  void add_tensor(std::string_view name, DType type, std::vector<uint64_t> shape, std::span<const uint8_t> data);
+  void add_tensor(std::string_view name, DType type, std::vector<uint64_t> shape,
+                  std::span<const uint8_t> data);
   void add_tensor_view(std::string_view name, DType type, std::vector<uint64_t> shape,
                        std::span<const uint8_t> data);
 

@@ -90,7 +90,8 @@ std::string array_text(const gguf::Array& a) {
 
 // "u32", "string", "[string; 32000]", "[array; 2]"
 std::string type_text(const gguf::Value& v) {
-  if (const gguf::Array* a = v.array()) return fmt::format("[{}; {}]", gguf::value_type_name(a->elem_type), a->size());
+  if (const gguf::Array* a = v.array())
+    return fmt::format("[{}; {}]", gguf::value_type_name(a->elem_type), a->size());
   return std::string(gguf::value_type_name(v.type));
 }
 
@@ -111,7 +112,8 @@ ordered_json scalar_json(const X& x) {
 ordered_json value_json(const gguf::Value& v);
 
 ordered_json array_json(const gguf::Array& a) {
-  ordered_json j = {{"type", "array"}, {"element_type", gguf::value_type_name(a.elem_type)}, {"length", a.size()}};
+  ordered_json j = {
+      {"type", "array"}, {"element_type", gguf::value_type_name(a.elem_type)}, {"length", a.size()}};
   ordered_json items = ordered_json::array();
   std::visit(
       [&](const auto& list) {
@@ -152,8 +154,8 @@ std::vector<TensorRow> tensor_rows(const gguf::GgufFile& f) {
   std::vector<TensorRow> rows;
   rows.reserve(f.tensors().size());
   for (const gguf::TensorInfo& t : f.tensors())
-    rows.push_back(TensorRow{std::string(t.name), std::string(dtype_name(t.type)), t.shape, t.offset, t.n_elements,
-                             t.n_bytes});
+    rows.push_back(TensorRow{std::string(t.name), std::string(dtype_name(t.type)), t.shape, t.offset,
+                             t.n_elements, t.n_bytes});
   return rows;
 }
 
@@ -214,6 +216,7 @@ SLM_COMMAND(inspect) {
   auto args = std::make_shared<slm::cli::InspectArgs>();
   sub->add_option("MODEL", args->model, "a .gguf file (or an Ollama model name)")->required();
   sub->add_flag("--json", args->json, "print one JSON object instead of text");
-  sub->add_flag("--no-tensors", args->no_tensors, "leave out the per-tensor lines (totals are still printed)");
+  sub->add_flag("--no-tensors", args->no_tensors,
+                "leave out the per-tensor lines (totals are still printed)");
   return {sub, [args] { return slm::cli::run_inspect(*args); }};
 }

@@ -81,7 +81,8 @@ int run_tokenize(const TokenizeArgs& args) {
     std::printf("%s]\n", line.c_str());
     return 0;
   }
-  for (int32_t id : ids) std::printf("%d\t%s\n", id, quoted(tok.token_piece(id, /*show_special=*/true)).c_str());
+  for (int32_t id : ids)
+    std::printf("%d\t%s\n", id, quoted(tok.token_piece(id, /*show_special=*/true)).c_str());
   return 0;
 }
 
@@ -97,7 +98,8 @@ SLM_COMMAND(tokenize) {
   prompt->excludes(file);
   file->excludes(prompt);
   sub->add_flag("--bos", args->bos, "Put the BOS token first");
-  sub->add_flag("--special", args->special, "Match special-token texts (<|im_end|>, <s>, ...) as special tokens");
+  sub->add_flag("--special", args->special,
+                "Match special-token texts (<|im_end|>, <s>, ...) as special tokens");
   sub->add_flag("--json", args->json, "Print one line: a JSON array of the ids");
   sub->callback([prompt, file] {
     if (prompt->count() == 0 && file->count() == 0) throw CLI::RequiredError("-p or -f");

@@ -77,12 +77,12 @@ void print_tensor_table(std::FILE* out, std::span<const TensorRow> rows, bool li
       type_w = std::max(type_w, r.type.size());
       shape_w = std::max(shape_w, shapes.back().size());
     }
-    fmt::print(out, "tensors:\n  {:<{}}  {:<{}}  {:<{}}  {:>12}  {:>12}\n", "name", name_w, "type", type_w, "shape",
-               shape_w, "offset", "bytes");
+    fmt::print(out, "tensors:\n  {:<{}}  {:<{}}  {:<{}}  {:>12}  {:>12}\n", "name", name_w, "type", type_w,
+               "shape", shape_w, "offset", "bytes");
     for (size_t i = 0; i < rows.size(); ++i) {
       const TensorRow& r = rows[i];
-      fmt::print(out, "  {:<{}}  {:<{}}  {:<{}}  {:>12}  {:>12}\n", names[i], name_w, r.type, type_w, shapes[i],
-                 shape_w, r.offset, r.n_bytes);
+      fmt::print(out, "  {:<{}}  {:<{}}  {:<{}}  {:>12}  {:>12}\n", names[i], name_w, r.type, type_w,
+                 shapes[i], shape_w, r.offset, r.n_bytes);
     }
   }
   const TensorTotals t = total_tensors(rows);
@@ -90,8 +90,8 @@ void print_tensor_table(std::FILE* out, std::span<const TensorRow> rows, bool li
   fmt::print(out, "totals: {} tensors, {} parameters, {} bytes ({})\n", t.tensors, t.elements, t.bytes,
              human_bytes(t.bytes));
   for (const TypeTotal& p : t.by_type)
-    fmt::print(out, "  {:<8} {:>6} tensors  {:>14} parameters  {:>14} bytes ({})\n", p.type, p.tensors, p.elements,
-               p.bytes, human_bytes(p.bytes));
+    fmt::print(out, "  {:<8} {:>6} tensors  {:>14} parameters  {:>14} bytes ({})\n", p.type, p.tensors,
+               p.elements, p.bytes, human_bytes(p.bytes));
 }
 
 nlohmann::ordered_json tensor_table_json(std::span<const TensorRow> rows, bool list_tensors) {
@@ -109,8 +109,10 @@ nlohmann::ordered_json tensor_table_json(std::span<const TensorRow> rows, bool l
   const TensorTotals t = total_tensors(rows);
   auto by_type = nlohmann::ordered_json::array();
   for (const TypeTotal& p : t.by_type)
-    by_type.push_back({{"type", p.type}, {"tensors", p.tensors}, {"parameters", p.elements}, {"bytes", p.bytes}});
-  j["totals"] = {{"tensors", t.tensors}, {"parameters", t.elements}, {"bytes", t.bytes}, {"by_type", by_type}};
+    by_type.push_back(
+        {{"type", p.type}, {"tensors", p.tensors}, {"parameters", p.elements}, {"bytes", p.bytes}});
+  j["totals"] = {
+      {"tensors", t.tensors}, {"parameters", t.elements}, {"bytes", t.bytes}, {"by_type", by_type}};
   return j;
 }
 

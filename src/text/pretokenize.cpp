@@ -21,20 +21,23 @@ constexpr const char* kContractionsCased = R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]
 
 const std::string kGpt2 = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 const std::string kGpt2NoTail = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))";
-const std::string kLlama3 = std::string(kContractionsCased) +
+const std::string kLlama3 =
+    std::string(kContractionsCased) +
     R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const std::string kQwen2 = std::string(kContractionsCased) +
+const std::string kQwen2 =
+    std::string(kContractionsCased) +
     R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const std::string kQwen35 = std::string(kContractionsCased) +
+const std::string kQwen35 =
+    std::string(kContractionsCased) +
     R"(|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 const std::string kUpperLower =
     R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+)";
 const std::string kLowerUpper =
     R"([^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*)";
 const std::string kGpt4o = kUpperLower + kContractionsCased + "?|" + kLowerUpper + kContractionsCased +
-    R"(?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const std::string kTekken = kUpperLower + "|" + kLowerUpper +
-    R"(|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+                           R"(?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+const std::string kTekken =
+    kUpperLower + "|" + kLowerUpper + R"(|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 const std::string kBloom = R"( ?[^(\s|.,!?…。，、।۔،)]+)";
 const std::string kDeepseek3Words =
     R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
@@ -57,16 +60,21 @@ const std::string kSpaceLetters = R"(\s?\p{L}+)";
 const std::string kSpacePunct = R"(\s?\p{P}+)";
 const std::string kCjkHangul = "[一-龥ࠀ-一가-퟿]+";
 const std::string kCjkKana = "[一-龥぀-ゟ゠-ヿ]+";
-const std::string kBailing = R"('(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+)";
-const std::string kSeedCoder = std::string(kContractionsCased) +
+const std::string kBailing =
+    R"('(?:[sSdDmMtT]|[lL][lL]|[vV][eE]|[rR][eE])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]|\s+(?!\S)|\s+)";
+const std::string kSeedCoder =
+    std::string(kContractionsCased) +
     R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1}| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const std::string kUfakzeka = R"([^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const std::string kMinicpm5 = std::string(kContractionsCased) +
+const std::string kUfakzeka =
+    R"([^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+const std::string kMinicpm5 =
+    std::string(kContractionsCased) +
     R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}+| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 const std::string kAyaDigits = R"(\d{1,3}(?=(?:\d{3})*\b))";
 const std::string kAya = kUpperLower + kContractionsCased + "?|" + kLowerUpper + kContractionsCased +
-    R"(?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-const std::string kExaoneMoe = std::string(kContractionsCased) +
+                         R"(?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+const std::string kExaoneMoe =
+    std::string(kContractionsCased) +
     R"(|[^\r\n\p{L}\p{N}]?(?:\p{L}\p{M}*(?: \p{L}\p{M}*)*)+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]?|\s*[\r\n]|\s+(?!\S)|\s+)";
 const std::string kLines = R"([^\n]+|[\n]+)";
 
@@ -74,13 +82,17 @@ const std::vector<NamedPreset>& presets() {
   static const std::vector<NamedPreset> table = {
       {{"default"}, {&kDefaultPunct, &kGpt2NoTail, &kDigitsRun, &kThreeAsciiDigits}},
       {{"gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
-      "modern-bert", "exaone4", "mpt", "olmo", "jais", "trillion", "granite-docling", "jina-v1-en",
-      "jina-v2-code", "roberta-bpe"},
+        "modern-bert", "exaone4", "mpt", "olmo", "jais", "trillion", "granite-docling", "jina-v1-en",
+        "jina-v2-code", "roberta-bpe"},
        {&kGpt2}},
-      {{"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano"},
-       {&kLlama3}, true, true},
+      {{"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+        "jina-v5-nano"},
+       {&kLlama3},
+       true,
+       true},
       {{"dbrx", "smaug-bpe", "glm4", "chatglm-bpe"}, {&kLlama3}},
-      {{"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "stablelm2", "hunyuan", "solar-open", "megrez", "grok-2"},
+      {{"qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "stablelm2", "hunyuan", "solar-open", "megrez",
+        "grok-2"},
        {&kQwen2}},
       {{"qwen35"}, {&kQwen35}},
       {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b", "mellum2"},
@@ -102,7 +114,6 @@ const std::vector<NamedPreset>& presets() {
   };
   return table;
 }
-
 
 }  // namespace
 
@@ -137,7 +148,8 @@ namespace {
 std::string pcre2_message(int code) {
   std::array<PCRE2_UCHAR, 256> buf{};
   const int n = pcre2_get_error_message(code, buf.data(), buf.size());
-  return n < 0 ? "PCRE2 error " + std::to_string(code) : std::string(reinterpret_cast<const char*>(buf.data()));
+  return n < 0 ? "PCRE2 error " + std::to_string(code)
+               : std::string(reinterpret_cast<const char*>(buf.data()));
 }
 
 struct MatchData {
@@ -158,8 +170,9 @@ PreTokenizer::PreTokenizer(const std::vector<SplitRule>& rules, const std::strin
     auto compiled = std::make_shared<Compiled>();
     int err = 0;
     PCRE2_SIZE err_offset = 0;
-    compiled->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(rules[i].pattern.data()), rules[i].pattern.size(),
-                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err, &err_offset, nullptr);
+    compiled->code =
+        pcre2_compile(reinterpret_cast<PCRE2_SPTR>(rules[i].pattern.data()), rules[i].pattern.size(),
+                      PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &err, &err_offset, nullptr);
     if (compiled->code == nullptr)
       throw Error(ErrorKind::tokenizer, where,
                   "pre-tokenizer regex " + std::to_string(i) + " does not compile at offset " +

@@ -37,7 +37,8 @@ std::string piece_of(const Vocab& v, int32_t id) {
   if (attr & token_attr::byte) {
     // Byte tokens are spelled <0xXX>; one typed byte but spelled otherwise decodes as its text.
     if (text.size() == 6 && text.compare(0, 3, "<0x") == 0 && text[5] == '>' &&
-        std::isxdigit(static_cast<unsigned char>(text[3])) && std::isxdigit(static_cast<unsigned char>(text[4])))
+        std::isxdigit(static_cast<unsigned char>(text[3])) &&
+        std::isxdigit(static_cast<unsigned char>(text[4])))
       return std::string(1, static_cast<char>(std::stoi(text.substr(3, 2), nullptr, 16)));
     return text;
   }
@@ -112,10 +113,18 @@ std::string normalize(const Vocab& v, std::string_view run, bool at_text_start) 
   std::string s(run);
   for (const NormalizerStep& step : v.normalizers) {
     switch (step.kind) {
-      case NormalizerStep::Kind::nfc: s = text::unicode_normalize(s, text::NormalForm::nfc); break;
-      case NormalizerStep::Kind::nfd: s = text::unicode_normalize(s, text::NormalForm::nfd); break;
-      case NormalizerStep::Kind::nfkc: s = text::unicode_normalize(s, text::NormalForm::nfkc); break;
-      case NormalizerStep::Kind::nfkd: s = text::unicode_normalize(s, text::NormalForm::nfkd); break;
+      case NormalizerStep::Kind::nfc:
+        s = text::unicode_normalize(s, text::NormalForm::nfc);
+        break;
+      case NormalizerStep::Kind::nfd:
+        s = text::unicode_normalize(s, text::NormalForm::nfd);
+        break;
+      case NormalizerStep::Kind::nfkc:
+        s = text::unicode_normalize(s, text::NormalForm::nfkc);
+        break;
+      case NormalizerStep::Kind::nfkd:
+        s = text::unicode_normalize(s, text::NormalForm::nfkd);
+        break;
       case NormalizerStep::Kind::prepend:
         if (s.empty() || (step.only_at_text_start && !at_text_start)) break;
         if (step.unless_prefixed && s.compare(0, step.a.size(), step.a) == 0) break;
@@ -235,7 +244,9 @@ bool Tokenizer::is_eog(int32_t id) const noexcept {
 std::span<const int32_t> Tokenizer::eog_tokens() const noexcept { return impl_->vocab.eog; }
 bool Tokenizer::is_control(int32_t id) const noexcept { return impl_->vocab.is(id, token_attr::control); }
 bool Tokenizer::is_byte(int32_t id) const noexcept { return impl_->vocab.is(id, token_attr::byte); }
-bool Tokenizer::is_user_defined(int32_t id) const noexcept { return impl_->vocab.is(id, token_attr::user_defined); }
+bool Tokenizer::is_user_defined(int32_t id) const noexcept {
+  return impl_->vocab.is(id, token_attr::user_defined);
+}
 bool Tokenizer::is_unknown(int32_t id) const noexcept { return impl_->vocab.is(id, token_attr::unknown); }
 bool Tokenizer::strips_leading_space() const noexcept { return impl_->vocab.decode_strip_leading; }
 std::string_view Tokenizer::model_name() const noexcept { return impl_->vocab.model_name; }
@@ -243,6 +254,8 @@ std::string_view Tokenizer::pre_name() const noexcept { return impl_->vocab.pre_
 const text::Vocab& Tokenizer::vocab() const noexcept { return impl_->vocab; }
 
 Tokenizer Tokenizer::from_gguf(const gguf::GgufFile& file) { return from_vocab(text::load_vocab_gguf(file)); }
-Tokenizer Tokenizer::from_hf(const std::filesystem::path& folder) { return from_vocab(text::load_vocab_hf(folder)); }
+Tokenizer Tokenizer::from_hf(const std::filesystem::path& folder) {
+  return from_vocab(text::load_vocab_hf(folder));
+}
 
 }  // namespace slm

@@ -13,11 +13,16 @@ size_t utf8_lead_length(uint8_t lead) noexcept {
 // Bounds of the second byte for each lead byte (Unicode Table 3-7); later bytes are 0x80..0xBF.
 static bool second_byte_ok(uint8_t lead, uint8_t b) noexcept {
   switch (lead) {
-    case 0xE0: return b >= 0xA0 && b <= 0xBF;  // no overlong 3-byte forms
-    case 0xED: return b >= 0x80 && b <= 0x9F;  // no surrogates
-    case 0xF0: return b >= 0x90 && b <= 0xBF;  // no overlong 4-byte forms
-    case 0xF4: return b >= 0x80 && b <= 0x8F;  // nothing past U+10FFFF
-    default: return b >= 0x80 && b <= 0xBF;
+    case 0xE0:
+      return b >= 0xA0 && b <= 0xBF;  // no overlong 3-byte forms
+    case 0xED:
+      return b >= 0x80 && b <= 0x9F;  // no surrogates
+    case 0xF0:
+      return b >= 0x90 && b <= 0xBF;  // no overlong 4-byte forms
+    case 0xF4:
+      return b >= 0x80 && b <= 0x8F;  // nothing past U+10FFFF
+    default:
+      return b >= 0x80 && b <= 0xBF;
   }
 }
 

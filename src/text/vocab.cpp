@@ -21,21 +21,40 @@ bool in_list(std::string_view text, std::initializer_list<std::string_view> list
 // Token texts that llama.cpp treats as end of turn, end of message, or fill-in-the-middle markers
 // (llama-vocab.cpp, "auto-detect special tokens by text"): model files often omit their ids.
 constexpr std::string_view kEotTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>",
-    "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"};
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",         "<|endoftext|>",     "<|end_of_text|>",
+    "<EOT>",      "_<EOT>",     "[EOT]",   "<｜end▁of▁sentence｜>", "<end_of_utterance>"};
 constexpr std::string_view kFimTexts[] = {
-    "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>",
-    "<|prefix|>", "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>",
-    "<|code_suffix|>", "<|suffix|>", "<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>",
-    "▁<MID>", "<|code_middle|>", "<|middle|>"};
+    "<|fim_prefix|>", "<fim-prefix>",    "<fim_prefix>",    "<｜fim▁begin｜>", "<PRE>",
+    "▁<PRE>",         "<|code_prefix|>", "<|prefix|>",      "<|fim_suffix|>",  "<fim-suffix>",
+    "<fim_suffix>",   "<｜fim▁hole｜>",  "<SUF>",           "▁<SUF>",          "<|code_suffix|>",
+    "<|suffix|>",     "<|fim_middle|>",  "<fim-middle>",    "<fim_middle>",    "<｜fim▁end｜>",
+    "<MID>",          "▁<MID>",          "<|code_middle|>", "<|middle|>"};
 // FIM pad / repository / file-separator markers end generation as well.
-constexpr std::string_view kFimEndTexts[] = {
-    "<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]", "<|fim_repo|>", "<|repo_name|>", "<fim-repo>",
-    "<REPO>", "<reponame>", "<|file_sep|>"};
-constexpr std::string_view kEogTexts[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>", "<end_of_turn>",
-    "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>",
-    "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~["};
+constexpr std::string_view kFimEndTexts[] = {"<|fim_pad|>", "<fim-pad>",    "<fim_pad>",     "<PAD>",
+                                             "[PAD]",       "<|fim_repo|>", "<|repo_name|>", "<fim-repo>",
+                                             "<REPO>",      "<reponame>",   "<|file_sep|>"};
+constexpr std::string_view kEogTexts[] = {"<|eot_id|>",
+                                          "<|im_end|>",
+                                          "<|end|>",
+                                          "<|return|>",
+                                          "<|call|>",
+                                          "<|flush|>",
+                                          "<|calls|>",
+                                          "<end_of_turn>",
+                                          "<|endoftext|>",
+                                          "</s>",
+                                          "<|eom_id|>",
+                                          "<EOT>",
+                                          "_<EOT>",
+                                          "[EOT]",
+                                          "[EOS]",
+                                          "<|end_of_text|>",
+                                          "<end_of_utterance>",
+                                          "<eos>",
+                                          "<turn|>",
+                                          "<|tool_response>",
+                                          "<｜end▁of▁sentence｜>",
+                                          "[e~["};
 
 std::string hex_byte_token(unsigned b) {
   static const char* hex = "0123456789ABCDEF";
@@ -65,8 +84,12 @@ void finalize_vocab(Vocab& v, std::string_view model_name_hint) {
                   "token " + std::to_string(id) + " repeats the text of token " + std::to_string(it->second));
   }
 
-  for (auto [name, id] : {std::pair<const char*, int32_t>{"bos", v.bos}, {"eos", v.eos}, {"unk", v.unk},
-                          {"pad", v.pad}, {"eot", v.eot}, {"eom", v.eom}})
+  for (auto [name, id] : {std::pair<const char*, int32_t>{"bos", v.bos},
+                          {"eos", v.eos},
+                          {"unk", v.unk},
+                          {"pad", v.pad},
+                          {"eot", v.eot},
+                          {"eom", v.eom}})
     if (id != kNoToken && !v.has(id))
       throw Error(ErrorKind::tokenizer, where,
                   std::string(name) + " token id " + std::to_string(id) + " is outside the vocabulary of " +

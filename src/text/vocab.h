@@ -45,8 +45,8 @@ enum class VocabModel { spm_scores, bpe_ranks };
 struct NormalizerStep {
   enum class Kind { nfc, nfd, nfkc, nfkd, prepend, replace };
   Kind kind = Kind::nfc;
-  std::string a;  // prepend: the prefix; replace: the string to find
-  std::string b;  // replace: its replacement
+  std::string a;                    // prepend: the prefix; replace: the string to find
+  std::string b;                    // replace: its replacement
   bool only_at_text_start = false;  // prepend: only for the run at offset 0 of the input
   bool unless_prefixed = false;     // prepend: skip when the run already starts with the prefix
 };
@@ -97,7 +97,7 @@ struct Vocab {
   // Derived by finalize_vocab().
   bool finalized = false;
   std::unordered_map<std::string_view, int32_t> token_to_id;  // views into `tokens`
-  std::vector<int32_t> special_tokens;  // control / user-defined / unknown ids, longest text first
+  std::vector<int32_t> special_tokens;     // control / user-defined / unknown ids, longest text first
   std::array<int32_t, 256> byte_tokens{};  // byte -> its <0xXX> token (spm / fallback), or kNoToken
 
   int32_t n_tokens() const noexcept { return static_cast<int32_t>(tokens.size()); }

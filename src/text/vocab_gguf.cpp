@@ -74,8 +74,8 @@ struct Reader {
         value->data);
     if (!id) fail(key, "is a " + std::string(gguf::value_type_name(value->type)) + ", not an integer");
     if (*id < 0 || *id >= n_tokens)
-      fail(key, "token id " + std::to_string(*id) + " is outside the vocabulary of " + std::to_string(n_tokens) +
-                    " tokens");
+      fail(key, "token id " + std::to_string(*id) + " is outside the vocabulary of " +
+                    std::to_string(n_tokens) + " tokens");
     return int32_t(*id);
   }
 };
@@ -83,14 +83,22 @@ struct Reader {
 // GGUF token types (gguf-py TokenType) to attribute bits; 0 ("undefined") gets none, as in llama.cpp.
 uint32_t attr_of_type(int32_t type) {
   switch (type) {
-    case 0: return 0;
-    case 1: return token_attr::normal;
-    case 2: return token_attr::unknown;
-    case 3: return token_attr::control;
-    case 4: return token_attr::user_defined;
-    case 5: return token_attr::unused;
-    case 6: return token_attr::byte;
-    default: return ~0u;
+    case 0:
+      return 0;
+    case 1:
+      return token_attr::normal;
+    case 2:
+      return token_attr::unknown;
+    case 3:
+      return token_attr::control;
+    case 4:
+      return token_attr::user_defined;
+    case 5:
+      return token_attr::unused;
+    case 6:
+      return token_attr::byte;
+    default:
+      return ~0u;
   }
 }
 
@@ -114,8 +122,9 @@ Vocab load_vocab_gguf(const gguf::GgufFile& file) {
     v.pre_name = std::string(r.string("tokenizer.ggml.pre").value_or("default"));
     preset = pre_tokenizer_preset(v.pre_name, r.where("tokenizer.ggml.pre"));
   } else {
-    throw Error(ErrorKind::unsupported, r.where("tokenizer.ggml.model"),
-                "tokenizer model '" + std::string(*model) + "' is not supported (slm reads 'llama' and 'gpt2')");
+    throw Error(
+        ErrorKind::unsupported, r.where("tokenizer.ggml.model"),
+        "tokenizer model '" + std::string(*model) + "' is not supported (slm reads 'llama' and 'gpt2')");
   }
 
   // Tokens, scores, types.
@@ -123,23 +132,26 @@ Vocab load_vocab_gguf(const gguf::GgufFile& file) {
   const auto* texts = r.array_of<std::string_view>(*tokens);
   if (texts == nullptr) r.fail("tokenizer.ggml.tokens", "is not an array of strings");
   if (texts->empty()) r.fail("tokenizer.ggml.tokens", "is empty");
-  if (texts->size() >= size_t(INT32_MAX)) r.fail("tokenizer.ggml.tokens", "has too many tokens for 32-bit ids");
+  if (texts->size() >= size_t(INT32_MAX))
+    r.fail("tokenizer.ggml.tokens", "has too many tokens for 32-bit ids");
   const size_t n = texts->size();
   v.tokens.reserve(n);
   for (size_t i = 0; i < n; ++i)
-    v.tokens.emplace_back((*texts)[i].empty() ? "[EMPTY_" + std::to_string(i) + "]" : std::string((*texts)[i]));
+    v.tokens.emplace_back((*texts)[i].empty() ? "[EMPTY_" + std::to_string(i) + "]"
+                                              : std::string((*texts)[i]));
 
   v.scores.assign(n, 0.0f);
   if (const gguf::Array* scores = r.array("tokenizer.ggml.scores", false)) {
     if (scores->size() != n)
-      r.fail("tokenizer.ggml.scores", "has " + std::to_string(scores->size()) + " entries for " + std::to_string(n) +
-                                          " tokens");
+      r.fail("tokenizer.ggml.scores",
+             "has " + std::to_string(scores->size()) + " entries for " + std::to_string(n) + " tokens");
     if (const auto* f = r.array_of<float>(*scores)) {
       v.scores.assign(f->begin(), f->end());
     } else if (const auto* i = r.array_of<int32_t>(*scores)) {
       for (size_t k = 0; k < n; ++k) v.scores[k] = float((*i)[k]);
     } else {
-      r.fail("tokenizer.ggml.scores", "is an array of " + std::string(gguf::value_type_name(scores->elem_type)) +
+      r.fail("tokenizer.ggml.scores", "is an array of " +
+                                          std::string(gguf::value_type_name(scores->elem_type)) +
                                           ", not float32 or int32");
     }
   }
@@ -151,13 +163,13 @@ Vocab load_vocab_gguf(const gguf::GgufFile& file) {
       r.fail("tokenizer.ggml.token_type",
              "is an array of " + std::string(gguf::value_type_name(types->elem_type)) + ", not int32");
     if (t->size() != n)
-      r.fail("tokenizer.ggml.token_type", "has " + std::to_string(t->size()) + " entries for " + std::to_string(n) +
-                                              " tokens");
+      r.fail("tokenizer.ggml.token_type",
+             "has " + std::to_string(t->size()) + " entries for " + std::to_string(n) + " tokens");
     for (size_t k = 0; k < n; ++k) {
       v.attrs[k] = attr_of_type((*t)[k]);
       if (v.attrs[k] == ~0u)
-        r.fail("tokenizer.ggml.token_type", "token " + std::to_string(k) + " has type " + std::to_string((*t)[k]) +
-                                                ", not one of 0..6");
+        r.fail("tokenizer.ggml.token_type",
+               "token " + std::to_string(k) + " has type " + std::to_string((*t)[k]) + ", not one of 0..6");
     }
   }
 

@@ -5,11 +5,10 @@
 #include <cctype>
 #include <climits>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <unordered_set>
-
-#include <nlohmann/json.hpp>
 
 #include "slm/error.h"
 #include "src/text/pretokenize.h"
@@ -56,7 +55,8 @@ struct Doc {
     throw Error(ErrorKind::unsupported, where(field), detail);
   }
   void expect(const Json& j, Json::value_t type, const std::string& field, const char* what) const {
-    if (j.type() != type) fail(field, std::string("expected ") + what + ", got " + std::string(j.type_name()));
+    if (j.type() != type)
+      fail(field, std::string("expected ") + what + ", got " + std::string(j.type_name()));
   }
   const Json* member(const Json& obj, const char* key) const {
     if (!obj.is_object()) return nullptr;
@@ -73,7 +73,8 @@ struct Doc {
     expect(j, Json::value_t::string, field + "." + key, "a string");
     return j.get<std::string>();
   }
-  std::optional<std::string> optional_string(const Json& obj, const char* key, const std::string& field) const {
+  std::optional<std::string> optional_string(const Json& obj, const char* key,
+                                             const std::string& field) const {
     const Json* j = member(obj, key);
     if (j == nullptr) return std::nullopt;
     expect(*j, Json::value_t::string, field + "." + key, "a string");
@@ -88,7 +89,8 @@ struct Doc {
   // A token id: a non-negative integer that fits 32 bits.
   int32_t id(const Json& j, const std::string& field) const {
     if (!j.is_number_integer()) fail(field, "expected a token id, got " + std::string(j.type_name()));
-    if (j.is_number_unsigned() ? j.get<uint64_t>() >= uint64_t(INT32_MAX) : (j.get<int64_t>() < 0 || j.get<int64_t>() >= INT32_MAX))
+    if (j.is_number_unsigned() ? j.get<uint64_t>() >= uint64_t(INT32_MAX)
+                               : (j.get<int64_t>() < 0 || j.get<int64_t>() >= INT32_MAX))
       fail(field, "token id " + j.dump() + " is out of range");
     return static_cast<int32_t>(j.get<int64_t>());
   }
@@ -114,8 +116,12 @@ Json parse_file(const fs::path& path) {
   auto check = [&](int depth, Json::parse_event_t event, Json& parsed) {
     if (depth > kMaxDepth) throw Error(ErrorKind::format, file, "JSON nested deeper than 64 levels");
     switch (event) {
-      case Json::parse_event_t::object_start: keys.emplace_back(); break;
-      case Json::parse_event_t::object_end: keys.pop_back(); break;
+      case Json::parse_event_t::object_start:
+        keys.emplace_back();
+        break;
+      case Json::parse_event_t::object_end:
+        keys.pop_back();
+        break;
       case Json::parse_event_t::key: {
         std::string key = parsed.get<std::string>();
         key_path.resize(depth > 0 ? size_t(depth - 1) : 0);
@@ -127,7 +133,8 @@ Json parse_file(const fs::path& path) {
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
     return true;
   };
@@ -159,7 +166,8 @@ void add_normalizer(const Doc& d, const Json& n, const std::string& field, Vocab
     const Json* literal = d.member(pattern, "String");
     if (literal == nullptr || !literal->is_string())
       d.unsupported(field + ".pattern", "only literal (\"String\") Replace patterns are supported");
-    v.normalizers.push_back({K::replace, literal->get<std::string>(), d.string(n, "content", field), false, false});
+    v.normalizers.push_back(
+        {K::replace, literal->get<std::string>(), d.string(n, "content", field), false, false});
   } else if (type == "ByteLevel") {
     v.byte_level = true;
   } else {
@@ -187,7 +195,8 @@ void add_pre_tokenizer(const Doc& d, const Json& p, const std::string& field, Vo
     const std::string behavior = d.string(p, "behavior", field);
     if (behavior != "Isolated" && behavior != "Removed")
       d.unsupported(field + ".behavior", "split behavior '" + behavior + "' is not supported by slm");
-    if (d.boolean(p, "invert", field, false)) d.unsupported(field + ".invert", "inverted splits are not supported");
+    if (d.boolean(p, "invert", field, false))
+      d.unsupported(field + ".invert", "inverted splits are not supported");
     v.split_rules.push_back({regex, behavior == "Removed"});
   } else if (type == "ByteLevel") {
     if (d.boolean(p, "add_prefix_space", field, true)) {
@@ -213,7 +222,8 @@ void add_pre_tokenizer(const Doc& d, const Json& p, const std::string& field, Vo
       v.split_rules.push_back({"(?s)" + r + "(?:(?!" + r + ").)*|(?:(?!" + r + ").)+", false});
     }
   } else if (type == "Digits") {
-    v.split_rules.push_back({d.boolean(p, "individual_digits", field, false) ? R"(\p{N})" : R"(\p{N}+)", false});
+    v.split_rules.push_back(
+        {d.boolean(p, "individual_digits", field, false) ? R"(\p{N})" : R"(\p{N}+)", false});
   } else {
     d.unsupported(field + ".type", "pre-tokenizer '" + type + "' is not supported by slm");
   }
@@ -224,7 +234,8 @@ void read_decoder(const Doc& d, const Json& dec, const std::string& field, Vocab
   if (type == "Sequence") {
     const Json& list = d.required(dec, "decoders", field);
     d.expect(list, Json::value_t::array, field + ".decoders", "an array");
-    for (size_t i = 0; i < list.size(); ++i) read_decoder(d, list[i], field + ".decoders[" + std::to_string(i) + "]", v);
+    for (size_t i = 0; i < list.size(); ++i)
+      read_decoder(d, list[i], field + ".decoders[" + std::to_string(i) + "]", v);
   } else if (type == "ByteLevel") {
     v.byte_level = true;
   } else if (type == "ByteFallback" || type == "Fuse") {
@@ -232,7 +243,8 @@ void read_decoder(const Doc& d, const Json& dec, const std::string& field, Vocab
   } else if (type == "Replace") {
     const Json* literal = d.member(d.required(dec, "pattern", field), "String");
     const std::string content = d.string(dec, "content", field);
-    if (literal == nullptr || !literal->is_string() || literal->get<std::string>() != kMetaspace || content != " ")
+    if (literal == nullptr || !literal->is_string() || literal->get<std::string>() != kMetaspace ||
+        content != " ")
       d.unsupported(field, "only the Replace decoder U+2581 -> ' ' is supported");
     v.decode_metaspace = true;
   } else if (type == "Strip") {
@@ -254,13 +266,14 @@ void read_decoder(const Doc& d, const Json& dec, const std::string& field, Vocab
 
 // add_bos / add_eos as a TemplateProcessing post-processor spells them: a special token before
 // (after) the sequence "A" of a single input.
-void read_post_processor(const Doc& d, const Json& p, const std::string& field, std::optional<std::string>& bos_text,
-                         std::optional<std::string>& eos_text) {
+void read_post_processor(const Doc& d, const Json& p, const std::string& field,
+                         std::optional<std::string>& bos_text, std::optional<std::string>& eos_text) {
   const std::string type = d.string(p, "type", field);
   if (type == "Sequence") {
     if (const Json* list = d.member(p, "processors"); list && list->is_array())
       for (size_t i = 0; i < list->size(); ++i)
-        read_post_processor(d, (*list)[i], field + ".processors[" + std::to_string(i) + "]", bos_text, eos_text);
+        read_post_processor(d, (*list)[i], field + ".processors[" + std::to_string(i) + "]", bos_text,
+                            eos_text);
     return;
   }
   if (type != "TemplateProcessing") return;  // ByteLevel and friends add no tokens
@@ -293,7 +306,8 @@ Vocab load_vocab_hf(const fs::path& folder) {
   const fs::path tokenizer_json = folder / "tokenizer.json";
   std::error_code ec;
   if (!fs::is_regular_file(tokenizer_json, ec))
-    throw Error(ErrorKind::io, tokenizer_json.string(), "not found (a Hugging Face tokenizer needs tokenizer.json)");
+    throw Error(ErrorKind::io, tokenizer_json.string(),
+                "not found (a Hugging Face tokenizer needs tokenizer.json)");
   const Json root = parse_file(tokenizer_json);
   const Doc d{tokenizer_json.string()};
   if (!root.is_object()) d.fail("(root)", "expected an object, got " + std::string(root.type_name()));
@@ -309,7 +323,8 @@ Vocab load_vocab_hf(const fs::path& folder) {
   const std::string model_type = d.optional_string(model, "type", "model").value_or("BPE");
   if (model_type != "BPE")
     d.unsupported("model.type", "tokenizer model '" + model_type + "' is not supported (slm reads BPE)");
-  if (const Json* dropout = d.member(model, "dropout"); dropout && !(dropout->is_number() && dropout->get<double>() == 0.0))
+  if (const Json* dropout = d.member(model, "dropout");
+      dropout && !(dropout->is_number() && dropout->get<double>() == 0.0))
     d.unsupported("model.dropout", "BPE dropout is not supported");
   for (const char* affix : {"continuing_subword_prefix", "end_of_word_suffix"})
     if (auto s = d.optional_string(model, affix, "model"); s && !s->empty())
@@ -342,7 +357,8 @@ Vocab load_vocab_hf(const fs::path& folder) {
   v.scores.assign(n, 0.0f);
   for (auto& [text, id] : entries) {
     if (!v.tokens[id].empty())
-      d.fail("model.vocab." + text, "token id " + std::to_string(id) + " is also given to '" + v.tokens[id] + "'");
+      d.fail("model.vocab." + text,
+             "token id " + std::to_string(id) + " is also given to '" + v.tokens[id] + "'");
     if (text.empty()) d.fail("model.vocab", "has an empty token");
     v.tokens[id] = std::move(text);
     v.attrs[id] = v.byte_fallback && is_byte_token_text(v.tokens[id]) ? token_attr::byte : token_attr::normal;
@@ -355,7 +371,8 @@ Vocab load_vocab_hf(const fs::path& folder) {
       std::string content = d.string(t, "content", field);
       if (content.empty()) d.fail(field + ".content", "is empty");
       if (!v.tokens[id].empty() && v.tokens[id] != content && (v.attrs[id] & token_attr::normal))
-        d.fail(field, "id " + std::to_string(id) + " is '" + v.tokens[id] + "' in model.vocab but '" + content + "' here");
+        d.fail(field, "id " + std::to_string(id) + " is '" + v.tokens[id] + "' in model.vocab but '" +
+                          content + "' here");
       v.tokens[id] = std::move(content);
       uint32_t attr = d.boolean(t, "special", field, false) ? token_attr::control : token_attr::user_defined;
       if (d.boolean(t, "lstrip", field, false)) attr |= token_attr::lstrip;
@@ -376,7 +393,8 @@ Vocab load_vocab_hf(const fs::path& folder) {
 
   // ---- special tokens: post-processor, then tokenizer_config.json, then generation_config.json ----
   std::optional<std::string> bos_text, eos_text;
-  if (const Json* post = d.member(root, "post_processor")) read_post_processor(d, *post, "post_processor", bos_text, eos_text);
+  if (const Json* post = d.member(root, "post_processor"))
+    read_post_processor(d, *post, "post_processor", bos_text, eos_text);
   v.add_bos = bos_text.has_value();
   v.add_eos = eos_text.has_value();
   std::vector<int32_t> extra_eog;
@@ -410,13 +428,15 @@ Vocab load_vocab_hf(const fs::path& folder) {
     const Doc g{generation_path.string()};
     if (const Json* e = g.member(gen, "eos_token_id")) {
       if (e->is_array()) {
-        for (size_t i = 0; i < e->size(); ++i) extra_eog.push_back(g.id((*e)[i], "eos_token_id[" + std::to_string(i) + "]"));
+        for (size_t i = 0; i < e->size(); ++i)
+          extra_eog.push_back(g.id((*e)[i], "eos_token_id[" + std::to_string(i) + "]"));
       } else {
         extra_eog.push_back(g.id(*e, "eos_token_id"));
       }
     }
     for (int32_t id : extra_eog)
-      if (id < 0 || size_t(id) >= n) g.fail("eos_token_id", "token id " + std::to_string(id) + " is outside the vocabulary");
+      if (id < 0 || size_t(id) >= n)
+        g.fail("eos_token_id", "token id " + std::to_string(id) + " is outside the vocabulary");
     if (v.eos == kNoToken && !extra_eog.empty()) v.eos = extra_eog.front();
   }
 

@@ -45,7 +45,8 @@ struct Case {
 std::vector<Case> corrupted_files() {
   using VT = ValueType;
   std::vector<Case> cases;
-  auto add = [&](std::string name, const GgufBytes& b, ErrorKind kind, std::string detail, std::string where) {
+  auto add = [&](std::string name, const GgufBytes& b, ErrorKind kind, std::string detail,
+                 std::string where) {
     cases.push_back(Case{std::move(name), b.bytes, kind, std::move(detail), std::move(where)});
   };
 
@@ -68,8 +69,8 @@ std::vector<Case> corrupted_files() {
       "metadata key count 2 cannot fit", "offset 16");
   add("huge key length", GgufBytes::header(0, 1).u64(kU64Max).zeros(16), ErrorKind::format,
       "a key length 18446744073709551615 exceeds", "offset 24 (metadata entry 0)");
-  add("lying key length", GgufBytes::header(0, 1).u64(17).raw("general.name").type(VT::UINT8), ErrorKind::format,
-      "a key length 17 exceeds the 16 bytes left", "offset 24");
+  add("lying key length", GgufBytes::header(0, 1).u64(17).raw("general.name").type(VT::UINT8),
+      ErrorKind::format, "a key length 17 exceeds the 16 bytes left", "offset 24");
   add("bad value type", GgufBytes::header(0, 1).str("general.name").u32(13).u64(0), ErrorKind::format,
       "unknown value type id 13", "offset 44 (key general.name)");
   add("value type far out", GgufBytes::header(0, 1).str("k").u32(0x80000000).u64(0), ErrorKind::format,
@@ -85,14 +86,20 @@ std::vector<Case> corrupted_files() {
   add("bad array element type",
       GgufBytes::header(0, 1).str("arr").type(VT::ARRAY).u32(99).u64(0), ErrorKind::format,
       "unknown value type id 99 (the element type of an array)", "offset 39 (key arr)");
-  add("huge u32 array", GgufBytes::header(0, 1).str("arr").type(VT::ARRAY).type(VT::UINT32).u64(1ull << 61).zeros(8),
+  add("huge u32 array",
+      GgufBytes::header(0, 1).str("arr").type(VT::ARRAY).type(VT::UINT32).u64(1ull << 61).zeros(8),
       ErrorKind::format, "array length 2305843009213693952 of u32 elements cannot fit in the 8 bytes left",
       "offset 43 (key arr)");
   add("u32 array one element short",
       GgufBytes::header(0, 1).str("arr").type(VT::ARRAY).type(VT::UINT32).u64(3).u32(1).u32(2).u8(0),
       ErrorKind::format, "array length 3 of u32 elements cannot fit in the 9 bytes left", "offset 43");
   add("huge string array",
-      GgufBytes::header(0, 1).str("tokenizer.ggml.tokens").type(VT::ARRAY).type(VT::STRING).u64(kU64Max).zeros(8),
+      GgufBytes::header(0, 1)
+          .str("tokenizer.ggml.tokens")
+          .type(VT::ARRAY)
+          .type(VT::STRING)
+          .u64(kU64Max)
+          .zeros(8),
       ErrorKind::format, "array length 18446744073709551615 of string elements cannot fit",
       "(key tokenizer.ggml.tokens)");
   add("lying string inside an array",
@@ -114,12 +121,18 @@ std::vector<Case> corrupted_files() {
         "offset " + std::to_string(ninth) + " (key deep)");
   }
   add("duplicate key",
-      GgufBytes::header(0, 2).str("general.name").type(VT::STRING).str("a").str("general.name").type(VT::STRING).str("b"),
+      GgufBytes::header(0, 2)
+          .str("general.name")
+          .type(VT::STRING)
+          .str("a")
+          .str("general.name")
+          .type(VT::STRING)
+          .str("b"),
       ErrorKind::format, "duplicate key (first defined at offset 24)", "offset 57 (key general.name)");
-  add("alignment 3", GgufBytes::header(0, 1).str("general.alignment").type(VT::UINT32).u32(3), ErrorKind::format,
-      "alignment 3 is not a non-zero power of two", "t.gguf: key general.alignment");
-  add("alignment 0", GgufBytes::header(0, 1).str("general.alignment").type(VT::UINT32).u32(0), ErrorKind::format,
-      "alignment 0 is not a non-zero power of two", "key general.alignment");
+  add("alignment 3", GgufBytes::header(0, 1).str("general.alignment").type(VT::UINT32).u32(3),
+      ErrorKind::format, "alignment 3 is not a non-zero power of two", "t.gguf: key general.alignment");
+  add("alignment 0", GgufBytes::header(0, 1).str("general.alignment").type(VT::UINT32).u32(0),
+      ErrorKind::format, "alignment 0 is not a non-zero power of two", "key general.alignment");
   add("alignment as u64", GgufBytes::header(0, 1).str("general.alignment").type(VT::UINT64).u64(32),
       ErrorKind::format, "alignment must be a u32, found u64", "key general.alignment");
 
@@ -127,10 +140,10 @@ std::vector<Case> corrupted_files() {
       "number of dimensions 0 is outside 1..4", "offset 33 (tensor w)");
   add("n_dims 5", one_tensor("w", {1, 1, 1, 1, 1}, type_id(DType::F32), 0, 4), ErrorKind::format,
       "number of dimensions 5 is outside 1..4", "offset 33 (tensor w)");
-  add("n_dims huge with no room", one_tensor("w", {}, type_id(DType::F32), 0, 0, 0xffffffff), ErrorKind::format,
-      "number of dimensions 4294967295", "(tensor w)");
-  add("dimension 0", one_tensor("w", {4, 0}, type_id(DType::F32), 0, 0), ErrorKind::format, "dimension 1 is 0",
-      "offset 45 (tensor w)");
+  add("n_dims huge with no room", one_tensor("w", {}, type_id(DType::F32), 0, 0, 0xffffffff),
+      ErrorKind::format, "number of dimensions 4294967295", "(tensor w)");
+  add("dimension 0", one_tensor("w", {4, 0}, type_id(DType::F32), 0, 0), ErrorKind::format,
+      "dimension 1 is 0", "offset 45 (tensor w)");
   add("dimensions overflowing", one_tensor("w", {1ull << 32, 1ull << 32}, type_id(DType::F32), 0, 0),
       ErrorKind::format, "element count overflows: dimension 1 is 4294967296", "offset 45 (tensor w)");
   add("dimension beyond int64", one_tensor("w", {1ull << 63}, type_id(DType::I8), 0, 0), ErrorKind::format,
@@ -139,10 +152,11 @@ std::vector<Case> corrupted_files() {
       "byte size of 2 rows of 9223372036854775808 bytes overflows", "offset 53 (tensor w)");
   add("removed tensor type 4", one_tensor("w", {32}, 4, 0, 32), ErrorKind::format, "unknown tensor type id 4",
       "offset 45 (tensor w)");
-  add("tensor type 1000", one_tensor("w", {32}, 1000, 0, 32), ErrorKind::format, "unknown tensor type id 1000",
-      "(tensor w)");
-  add("row not a multiple of the block", one_tensor("w", {33, 2}, type_id(DType::Q4_0), 0, 64), ErrorKind::format,
-      "row of 33 elements is not a multiple of the Q4_0 block size 32", "offset 53 (tensor w)");
+  add("tensor type 1000", one_tensor("w", {32}, 1000, 0, 32), ErrorKind::format,
+      "unknown tensor type id 1000", "(tensor w)");
+  add("row not a multiple of the block", one_tensor("w", {33, 2}, type_id(DType::Q4_0), 0, 64),
+      ErrorKind::format, "row of 33 elements is not a multiple of the Q4_0 block size 32",
+      "offset 53 (tensor w)");
   add("offset not aligned", one_tensor("w", {8}, type_id(DType::F32), 4, 64), ErrorKind::format,
       "data offset 4 is not a multiple of the alignment 32", "offset 49 (tensor w)");
   add("offset past the end", one_tensor("w", {8}, type_id(DType::F32), 64, 32), ErrorKind::format,
@@ -156,8 +170,8 @@ std::vector<Case> corrupted_files() {
     b.str("a").u32(1).u64(16).u32(type_id(DType::F32)).u64(0);   // bytes 0..64
     b.str("b").u32(1).u64(8).u32(type_id(DType::F32)).u64(32);   // bytes 32..64: inside a
     b.pad_to(32).zeros(96);
-    add("overlapping tensors", b, ErrorKind::format, "data at offset 32 overlaps tensor a (offset 0, 64 bytes)",
-        "tensor b");
+    add("overlapping tensors", b, ErrorKind::format,
+        "data at offset 32 overlaps tensor a (offset 0, 64 bytes)", "tensor b");
   }
   {
     auto b = GgufBytes::header(2, 0);
@@ -178,15 +192,15 @@ std::vector<Case> corrupted_files() {
   {
     auto b = GgufBytes::header(1, 0);
     b.u64(1000).raw("w").zeros(40);
-    add("lying tensor name length", b, ErrorKind::format, "a tensor name length 1000 exceeds the 41 bytes left",
-        "offset 24 (tensor info 0)");
+    add("lying tensor name length", b, ErrorKind::format,
+        "a tensor name length 1000 exceeds the 41 bytes left", "offset 24 (tensor info 0)");
   }
   {
     // A 64-byte alignment from the metadata applies to the tensor offsets.
     auto b = GgufBytes::header(1, 1).str("general.alignment").type(VT::UINT32).u32(64);
     b.str("w").u32(1).u64(8).u32(type_id(DType::F32)).u64(32).pad_to(64).zeros(128);
-    add("offset aligned to 32 but not 64", b, ErrorKind::format, "data offset 32 is not a multiple of the alignment 64",
-        "(tensor w)");
+    add("offset aligned to 32 but not 64", b, ErrorKind::format,
+        "data offset 32 is not a multiple of the alignment 64", "(tensor w)");
   }
   return cases;
 }

@@ -48,7 +48,8 @@ std::vector<std::string> split(const std::string& s, const std::string& sep) {
 }
 
 // The number in `part` between `prefix` and `suffix` ("data at byte 768" with prefix "data at byte ").
-bool number_between(const std::string& part, std::string_view prefix, std::string_view suffix, uint64_t& out) {
+bool number_between(const std::string& part, std::string_view prefix, std::string_view suffix,
+                    uint64_t& out) {
   if (!part.starts_with(prefix) || !part.ends_with(suffix) || part.size() <= prefix.size() + suffix.size())
     return false;
   const std::string digits = part.substr(prefix.size(), part.size() - prefix.size() - suffix.size());
@@ -64,7 +65,8 @@ bool parse_facts(const std::string& line, ListedFile& f) {
   if (p.size() != 7 || !p[3].starts_with("architecture ")) return false;
   f.architecture = trim(p[3].substr(13));
   return number_between(p[1], "", " bytes", f.size) && number_between(p[2], "GGUF v", "", f.version) &&
-         number_between(p[4], "", " metadata keys", f.n_kv) && number_between(p[5], "", " tensors", f.n_tensors) &&
+         number_between(p[4], "", " metadata keys", f.n_kv) &&
+         number_between(p[5], "", " tensors", f.n_tensors) &&
          number_between(p[6], "data at byte ", "", f.data_offset);
 }
 
@@ -171,7 +173,8 @@ TEST_CASE("gguf vocabulary files: no tensors, and the token counts the tokenizer
     const size_t tokens_at = cells[1].find(" tokens");
     if (tokens_at == std::string::npos) continue;
     size_t start = tokens_at;
-    while (start > 0 && (std::isdigit(static_cast<unsigned char>(cells[1][start - 1])) || cells[1][start - 1] == ','))
+    while (start > 0 &&
+           (std::isdigit(static_cast<unsigned char>(cells[1][start - 1])) || cells[1][start - 1] == ','))
       --start;
     std::string digits = cells[1].substr(start, tokens_at - start);
     digits.erase(std::remove(digits.begin(), digits.end(), ','), digits.end());
@@ -188,7 +191,8 @@ TEST_CASE("gguf vocabulary files: no tensors, and the token counts the tokenizer
     const auto tokens = f.get_array<std::string_view>("tokenizer.ggml.tokens");
     REQUIRE(expected.count(name) == 1);
     CHECK(tokens.size() == expected[name]);
-    if (f.has("tokenizer.ggml.scores")) CHECK(f.get_array<float>("tokenizer.ggml.scores").size() == tokens.size());
+    if (f.has("tokenizer.ggml.scores"))
+      CHECK(f.get_array<float>("tokenizer.ggml.scores").size() == tokens.size());
     if (f.has("tokenizer.ggml.token_type"))
       CHECK(f.get_array<int32_t>("tokenizer.ggml.token_type").size() == tokens.size());
     CHECK(!f.get<std::string_view>("tokenizer.ggml.model").empty());

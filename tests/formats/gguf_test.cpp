@@ -229,7 +229,8 @@ TEST_CASE("gguf round trip: tensors of several types and shapes at the default a
     if (alignment != kDefaultAlignment) w.set_alignment(alignment);
     std::vector<std::vector<uint8_t>> datas;
     for (size_t i = 0; i < specs.size(); ++i) {
-      datas.push_back(random_bytes(tensor_bytes(specs[i].type, specs[i].shape), static_cast<uint32_t>(i + 1)));
+      datas.push_back(
+          random_bytes(tensor_bytes(specs[i].type, specs[i].shape), static_cast<uint32_t>(i + 1)));
       w.add_tensor(specs[i].name, specs[i].type, specs[i].shape, datas.back());
     }
     const auto bytes = w.write_memory();
@@ -282,7 +283,8 @@ TEST_CASE("gguf writer: add_tensor_view borrows, write_file writes the same byte
     // A moved-from file hands its views over intact.
     GgufFile moved = std::move(f);
     REQUIRE(moved.find_tensor("w") != nullptr);
-    CHECK(std::equal(moved.find_tensor("w")->bytes().begin(), moved.find_tensor("w")->bytes().end(), data.begin()));
+    CHECK(std::equal(moved.find_tensor("w")->bytes().begin(), moved.find_tensor("w")->bytes().end(),
+                     data.begin()));
     CHECK(moved.get<uint32_t>("llama.block_count") == 4);
   }
   std::filesystem::remove_all(dir);

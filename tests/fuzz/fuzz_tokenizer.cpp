@@ -56,8 +56,23 @@ slm::Tokenizer make_spm() {
     tokens.push_back(t);
     types.push_back(6);
   }
-  const char* pieces[] = {"\xE2\x96\x81", "a", "b", "ab", "\xE2\x96\x81" "a", "\xE2\x96\x81" "ab", "e", "\xC3\xA9",
-                          "\xE2\x96\x81\xE2\x96\x81", "<", ">", "|", "<|", "|>", "s"};
+  const char* pieces[] = {"\xE2\x96\x81",
+                          "a",
+                          "b",
+                          "ab",
+                          "\xE2\x96\x81"
+                          "a",
+                          "\xE2\x96\x81"
+                          "ab",
+                          "e",
+                          "\xC3\xA9",
+                          "\xE2\x96\x81\xE2\x96\x81",
+                          "<",
+                          ">",
+                          "|",
+                          "<|",
+                          "|>",
+                          "s"};
   for (const char* p : pieces) {
     tokens.push_back(p);
     types.push_back(1);
@@ -116,7 +131,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool user_defined = false;
     for (int32_t id : ids) user_defined = user_defined || tok.is_user_defined(id);
     if (!parse_special && !user_defined) {
-      if (use_bpe) check(decoded == text, "byte-level BPE did not round-trip");
+      if (use_bpe)
+        check(decoded == text, "byte-level BPE did not round-trip");
       else if (slm::text::utf8_is_valid(text) && text.find("\xE2\x96\x81") == std::string_view::npos)
         check(decoded == text, "SentencePiece did not round-trip well-formed text");
     }
@@ -124,7 +140,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string joined;
     for (int32_t id : ids) {
       const std::string piece = stream.push(id);
-      if (slm::text::utf8_is_valid(decoded)) check(slm::text::utf8_is_valid(piece), "a split character was streamed");
+      if (slm::text::utf8_is_valid(decoded))
+        check(slm::text::utf8_is_valid(piece), "a split character was streamed");
       joined += piece;
     }
     joined += stream.flush();

@@ -1,13 +1,13 @@
 // `slm tokenize`, run as a user runs it. The binary's path comes from the build
 // (SLM_CLI_BINARY, set by tests/text/hf_diff/CMakeLists.txt); without it the test is skipped.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "tests/support/shared_data.h"
 
@@ -22,8 +22,10 @@ struct Run {
 std::string sh_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out.push_back(c);
   }
   return out + "'";
 }
@@ -85,7 +87,8 @@ TEST_CASE("slm tokenize lists id and escaped piece per line") {
   if (!have_cli()) return;
   auto vocab = SLM_REQUIRE_SHARED("tokenizer/ggml-vocab-llama-spm.gguf");
   if (!vocab) return;
-  const auto r = run(sh_quote(vocab->string()) + " -p " + sh_quote("Hello\n\"x\" \xF0\x9F\xA6\x99") + " --bos");
+  const auto r =
+      run(sh_quote(vocab->string()) + " -p " + sh_quote("Hello\n\"x\" \xF0\x9F\xA6\x99") + " --bos");
   CHECK(r.status == 0);
   // BOS shown by name; a newline byte token and quotes escaped; the llama emoji comes as four
   // byte tokens, each half a character, written \xHH.

@@ -33,7 +33,8 @@ struct TempFolder {
 };
 
 // A Llama-2-style tokenizer.json (Metaspace, byte fallback) with a tiny vocabulary.
-std::string metaspace_json(const std::string& model_extra = "", const std::string& merges = R"([["▁", "a"], ["a", "b"]])",
+std::string metaspace_json(const std::string& model_extra = "",
+                           const std::string& merges = R"([["▁", "a"], ["a", "b"]])",
                            const std::string& normalizer = "null") {
   std::string vocab = R"("<unk>": 0, "<s>": 1, "</s>": 2, "▁": 3, "a": 4, "b": 5, "▁a": 6, "ab": 7)";
   for (int b = 0; b < 256; ++b) {
@@ -49,7 +50,8 @@ std::string metaspace_json(const std::string& model_extra = "", const std::strin
     {"id": 2, "content": "</s>", "special": true, "lstrip": false, "rstrip": false, "normalized": false, "single_word": false},
     {"id": 264, "content": "<tool>", "special": false, "lstrip": false, "rstrip": true, "normalized": false, "single_word": false}
   ],
-  "normalizer": )" + normalizer + R"(,
+  "normalizer": )" +
+         normalizer + R"(,
   "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false},
   "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
                      "pair": [], "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}}},
@@ -57,12 +59,15 @@ std::string metaspace_json(const std::string& model_extra = "", const std::strin
   "model": {"type": "BPE", "dropout": null, "unk_token": "<unk>", "continuing_subword_prefix": null,
             "end_of_word_suffix": null, "fuse_unk": true, "byte_fallback": true, "ignore_merges": false)" +
          model_extra + R"(,
-            "vocab": {)" + vocab + R"(},
-            "merges": )" + merges + R"(}
+            "vocab": {)" +
+         vocab + R"(},
+            "merges": )" +
+         merges + R"(}
 })";
 }
 
-void expect_error(const fs::path& dir, slm::ErrorKind kind, const std::string& where_suffix, const std::string& part) {
+void expect_error(const fs::path& dir, slm::ErrorKind kind, const std::string& where_suffix,
+                  const std::string& part) {
   try {
     slm::Tokenizer::from_hf(dir);
     FAIL("expected an error at " << where_suffix);
@@ -136,8 +141,10 @@ TEST_CASE("unsupported or broken tokenizer.json files are reported with their fi
   }
   {
     TempFolder t;
-    t.write("tokenizer.json", metaspace_json("", R"([])", R"({"type": "Sequence", "normalizers": [{"type": "Lowercase"}]})"));
-    expect_error(t.dir, K::unsupported, "tokenizer.json: field normalizer.normalizers[0].type", "'Lowercase'");
+    t.write("tokenizer.json",
+            metaspace_json("", R"([])", R"({"type": "Sequence", "normalizers": [{"type": "Lowercase"}]})"));
+    expect_error(t.dir, K::unsupported, "tokenizer.json: field normalizer.normalizers[0].type",
+                 "'Lowercase'");
   }
   {
     TempFolder t;

@@ -16,11 +16,26 @@ using slm::test::escape_text;
 namespace {
 
 const std::vector<std::string> kFixedTexts = {
-    "", " ", "  ", "\n", "\t\n", "Hello world", " Hello world", "Hello, y'all! How are you 😁 ?我想在apple工作1314151天～",
-    "    Hello\n    Hello", "3333333", "нещо на Български", "🚀 (normal) 😶‍🌫️ (multiple emojis concatenated) ✅",
-    "def fibonacci(n):\n    return", "  leading spaces\tand\ttabs\n\nnew lines", "trailing spaces   ",
-    "Ünïcödé: 日本語のテキスト, emojis 🙂 and numbers 1234567890", "<|im_end|> <|endoftext|> <s> </s> <unk> <0x41>",
-    "a\r\nb", "x\xC2\xA0y\xE3\x80\x80z", "'s 't 're 've 'm 'll 'd 'S 'LL"};
+    "",
+    " ",
+    "  ",
+    "\n",
+    "\t\n",
+    "Hello world",
+    " Hello world",
+    "Hello, y'all! How are you 😁 ?我想在apple工作1314151天～",
+    "    Hello\n    Hello",
+    "3333333",
+    "нещо на Български",
+    "🚀 (normal) 😶‍🌫️ (multiple emojis concatenated) ✅",
+    "def fibonacci(n):\n    return",
+    "  leading spaces\tand\ttabs\n\nnew lines",
+    "trailing spaces   ",
+    "Ünïcödé: 日本語のテキスト, emojis 🙂 and numbers 1234567890",
+    "<|im_end|> <|endoftext|> <s> </s> <unk> <0x41>",
+    "a\r\nb",
+    "x\xC2\xA0y\xE3\x80\x80z",
+    "'s 't 're 've 'm 'll 'd 'S 'LL"};
 
 bool normalizes_nfc(const slm::Tokenizer& tok) {
   for (const auto& step : tok.vocab().normalizers)
@@ -41,7 +56,8 @@ TEST_CASE("decode(encode(text)) gives the text back on every vocabulary") {
     int checked = 0;
     for (const std::string& text : texts) {
       // A vocabulary that normalizes to NFC gives back the NFC form (the "é" of "e" + U+0301).
-      const std::string expected = nfc ? slm::text::unicode_normalize(text, slm::text::NormalForm::nfc) : text;
+      const std::string expected =
+          nfc ? slm::text::unicode_normalize(text, slm::text::NormalForm::nfc) : text;
       for (bool bos : {false, true}) {
         if (bos && tok->bos() < 0) continue;
         const auto ids = tok->encode(text, {.add_bos = bos});
@@ -59,10 +75,12 @@ TEST_CASE("byte-preserving vocabularies round-trip ill-formed UTF-8 too") {
   // with an NFC normalizer cannot (Hugging Face repairs such input first). (A cut-off sequence
   // right before a space is the exception for SentencePiece: the space, written U+2581, joins the
   // cut-off bytes in one byte-fallback symbol and decodes as U+2581, in llama.cpp and HF alike.)
-  const std::vector<std::string> texts = {"\xFF", "ab\xFE\xFF" "cd", "cut \xE2\x96", "\xC0\x80 overlong",
-                                          "tail \xF0\x9F\xA6"};
+  const std::vector<std::string> texts = {"\xFF",
+                                          "ab\xFE\xFF"
+                                          "cd",
+                                          "cut \xE2\x96", "\xC0\x80 overlong", "tail \xF0\x9F\xA6"};
   for (const char* name : {"tokenizer/ggml-vocab-llama-spm.gguf", "tokenizer/ggml-vocab-gpt-2.gguf",
-                                  "models/tiny-qwen3/tiny-qwen3-q8_0.gguf", "models/stories260K/stories260K-hf"}) {
+                           "models/tiny-qwen3/tiny-qwen3-q8_0.gguf", "models/stories260K/stories260K-hf"}) {
     const auto tok = slm::test::shared_tokenizer(name);
     if (!tok) continue;
     for (const std::string& text : texts) {
@@ -77,10 +95,10 @@ TEST_CASE("SentencePiece decoding drops only the space the encoder added") {
   if (!tok) return;
   const std::vector<int32_t> hello_world = {15043, 3186};  // "▁Hello", "▁world"
   CHECK(tok->decode(hello_world) == "Hello world");
-  CHECK(tok->token_piece(15043) == " Hello");               // pieces keep their space
-  CHECK(tok->decode(std::vector<int32_t>{1, 15043}) == "Hello");                  // BOS decodes to nothing
-  CHECK(tok->decode(std::vector<int32_t>{1, 15043}, true) == "<s> Hello");        // shown, like HF
-  CHECK(tok->token_piece(13) == "\n");                      // <0x0A>
+  CHECK(tok->token_piece(15043) == " Hello");                               // pieces keep their space
+  CHECK(tok->decode(std::vector<int32_t>{1, 15043}) == "Hello");            // BOS decodes to nothing
+  CHECK(tok->decode(std::vector<int32_t>{1, 15043}, true) == "<s> Hello");  // shown, like HF
+  CHECK(tok->token_piece(13) == "\n");                                      // <0x0A>
   CHECK(tok->token_text(13) == "<0x0A>");
   CHECK(tok->is_byte(13));
   CHECK_THROWS_AS(tok->decode(std::vector<int32_t>{32000}), slm::Error);
@@ -92,7 +110,9 @@ TEST_CASE("StreamDecoder emits whole characters and adds up to decode()") {
     const auto tok = slm::test::shared_tokenizer(name);
     if (!tok) continue;
     slm::test::TextGenerator gen(99);
-    std::vector<std::string> texts = {"🦙🚀 日本語のテキスト 😶‍🌫️ 한국어 👨‍👩‍👧‍👦", " leading", "\xE2\x96\x81 sp"};
+    std::vector<std::string> texts = {
+        "🦙🚀 日本語のテキスト 😶‍🌫️ 한국어 👨‍👩‍👧‍👦", " leading",
+        "\xE2\x96\x81 sp"};
     for (int i = 0; i < 200; ++i) texts.push_back(gen.next());
     size_t held_back = 0;
     for (const std::string& text : texts) {

@@ -10,13 +10,16 @@
 #include "tests/text/tokenizer_test_util.h"
 
 namespace {
-bool contains(const std::vector<int32_t>& ids, int32_t id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+bool contains(const std::vector<int32_t>& ids, int32_t id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
 }  // namespace
 
 TEST_CASE("special-token texts in user text stay text (parse_special=false)") {
-  const std::vector<std::string> texts = {"<|im_end|>", "<|endoftext|>", "<s>", "</s>", "<unk>", "<|end|>",
-                                          "<|user|>", "Hi<|im_end|>\n<|im_start|>assistant", "x</s>y<s>z",
-                                          "[PAD32011]", "<0x41>"};
+  const std::vector<std::string> texts = {
+      "<|im_end|>", "<|endoftext|>", "<s>",      "</s>",
+      "<unk>",      "<|end|>",       "<|user|>", "Hi<|im_end|>\n<|im_start|>assistant",
+      "x</s>y<s>z", "[PAD32011]",    "<0x41>"};
   for (const std::string& name : slm::test::all_test_vocabularies()) {
     const auto tok = slm::test::shared_tokenizer(name);
     if (!tok) continue;
@@ -66,8 +69,9 @@ TEST_CASE("SentencePiece adds a space prefix to each run of text, also after spe
   CHECK(tok->encode("<s>Hello", {.parse_special = true}) == std::vector<int32_t>{1, 15043});
   CHECK(tok->encode("Hello</s>world", {.parse_special = true}) == std::vector<int32_t>{15043, 2, 3186});
   CHECK(tok->encode("Hello world", {.add_bos = true}) == std::vector<int32_t>{1, 15043, 3186});
-  CHECK(tok->encode("Hello world", {.add_bos = true, .add_eos = true}) == std::vector<int32_t>{1, 15043, 3186, 2});
-  CHECK(tok->encode("") .empty());
+  CHECK(tok->encode("Hello world", {.add_bos = true, .add_eos = true}) ==
+        std::vector<int32_t>{1, 15043, 3186, 2});
+  CHECK(tok->encode("").empty());
   CHECK(tok->encode("", {.add_bos = true}) == std::vector<int32_t>{1});
 }
 
@@ -94,9 +98,9 @@ TEST_CASE("end-of-generation tokens and BOS/EOS defaults") {
   }
   if (auto tok = slm::test::shared_tokenizer("tokenizer/ggml-vocab-phi-3.gguf")) {
     CHECK(tok->eos() == 32000);
-    CHECK(tok->is_eog(32000));  // <|endoftext|>
-    CHECK(tok->is_eog(32007));  // <|end|>
-    CHECK(tok->is_eog(2));      // </s>
+    CHECK(tok->is_eog(32000));   // <|endoftext|>
+    CHECK(tok->is_eog(32007));   // <|end|>
+    CHECK(tok->is_eog(2));       // </s>
     CHECK(tok->eot() == 32000);  // first end-of-turn text by id
     CHECK_FALSE(tok->is_eog(32010));
   }

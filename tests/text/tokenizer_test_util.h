@@ -34,8 +34,8 @@ inline std::optional<Tokenizer> shared_tokenizer(const std::string& rel) {
 // stories260K (a 512-token SentencePiece), and both Hugging Face flavours.
 inline const std::vector<std::string>& all_test_vocabularies() {
   static const std::vector<std::string> v = {
-      "tokenizer/ggml-vocab-llama-spm.gguf", "tokenizer/ggml-vocab-phi-3.gguf",
-      "tokenizer/ggml-vocab-gpt-2.gguf",     "models/stories260K/stories260K-f32.gguf",
+      "tokenizer/ggml-vocab-llama-spm.gguf",    "tokenizer/ggml-vocab-phi-3.gguf",
+      "tokenizer/ggml-vocab-gpt-2.gguf",        "models/stories260K/stories260K-f32.gguf",
       "models/tiny-qwen3/tiny-qwen3-q8_0.gguf", "models/stories260K/stories260K-hf",
       "models/tiny-qwen3/tiny-qwen3-hf"};
   return v;
@@ -44,14 +44,18 @@ inline const std::vector<std::string>& all_test_vocabularies() {
 inline std::string escape_text(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\r')
+      out += "\\r";
     else if (c < 0x20 || c == 0x7F) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;
-    } else out.push_back(static_cast<char>(c));
+    } else
+      out.push_back(static_cast<char>(c));
   }
   return out;
 }
@@ -76,33 +80,47 @@ class TextGenerator {
 
   std::string next() {
     static const std::vector<std::string> words = {
-        "the", "The", "cat", "Lily", "park", "HELLO", "world", "don't", "it's", "we'll", "they're", "I've", "O'Neil",
-        "naïve", "café", "Äpfel", "straße", "привет", "Ελληνικά", "مرحبا", "שלום", "สวัสดี", "नमस्ते", "កាន់តែ",
-        "camelCase", "snake_case", "x", "ABC"};
-    static const std::vector<std::string> spaces = {" ", " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", " \n ",
-                                                    "\xC2\xA0", "\xE3\x80\x80", "          ", "\n\n\n"};
-    static const std::vector<std::string> punct = {".", ",", ";", ":", "!", "?", "(", ")", "[", "]", "{", "}", "\"",
-                                                   "'", "-", "_", "/", "\\", "@", "#", "$", "%", "&", "*", "+", "=",
-                                                   "<", ">", "|", "~", "`", "...", "—", "«", "»", "¿", "!!!"};
-    static const std::vector<std::string> emoji = {"🦙", "🚀", "😀", "😶‍🌫️", "👍🏽", "👨‍👩‍👧‍👦", "✅", "❤️", "🇫🇷"};
-    static const std::vector<std::string> cjk = {"日本語", "のテキスト", "中文字符", "我想在apple工作", "한국어", "カタカナ", "天～", "𠀀"};
-    static const std::vector<std::string> marks = {"e\xCC\x81", "a\xCC\x88", "n\xCC\x83", "o\xCC\x82\xCC\xA3",
-                                                   "\xE0\xA4\x95\xE0\xA5\x8D\xE0\xA4\xB7", "\xEF\xAC\x81"};
+        "the",   "The",   "cat",    "Lily",      "park",       "HELLO",  "world",
+        "don't", "it's",  "we'll",  "they're",   "I've",       "O'Neil", "naïve",
+        "café",  "Äpfel", "straße", "привет",    "Ελληνικά",   "مرحبا",  "שלום",
+        "สวัสดี",  "नमस्ते",  "កាន់តែ",  "camelCase", "snake_case", "x",      "ABC"};
+    static const std::vector<std::string> spaces = {
+        " ",    " ",    "  ",       "   ",          "\t",         "\n",    "\n\n",
+        "\r\n", " \n ", "\xC2\xA0", "\xE3\x80\x80", "          ", "\n\n\n"};
+    static const std::vector<std::string> punct = {
+        ".", ",", ";", ":", "!", "?", "(", ")", "[", "]", "{", "}", "\"",  "'", "-", "_", "/", "\\", "@",
+        "#", "$", "%", "&", "*", "+", "=", "<", ">", "|", "~", "`", "...", "—", "«", "»", "¿", "!!!"};
+    static const std::vector<std::string> emoji = {
+        "🦙", "🚀", "😀", "😶‍🌫️", "👍🏽", "👨‍👩‍👧‍👦", "✅", "❤️", "🇫🇷"};
+    static const std::vector<std::string> cjk = {"日本語", "のテキスト", "中文字符", "我想在apple工作",
+                                                 "한국어", "カタカナ",   "天～",     "𠀀"};
+    static const std::vector<std::string> marks = {
+        "e\xCC\x81",   "a\xCC\x88", "n\xCC\x83", "o\xCC\x82\xCC\xA3", "\xE0\xA4\x95\xE0\xA5\x8D\xE0\xA4\xB7",
+        "\xEF\xAC\x81"};
     std::uniform_int_distribution<int> parts_dist(1, 12);
     const int parts = parts_dist(rng_);
     std::string text;
     for (int i = 0; i < parts; ++i) {
       const double k = unit();
-      if (k < 0.30) text += pick(words);
-      else if (k < 0.42) text += pick(spaces);
-      else if (k < 0.54) text += number();
-      else if (k < 0.68) text += pick(punct);
-      else if (k < 0.76) text += pick(emoji);
-      else if (k < 0.86) text += pick(cjk);
-      else text += pick(marks);
+      if (k < 0.30)
+        text += pick(words);
+      else if (k < 0.42)
+        text += pick(spaces);
+      else if (k < 0.54)
+        text += number();
+      else if (k < 0.68)
+        text += pick(punct);
+      else if (k < 0.76)
+        text += pick(emoji);
+      else if (k < 0.86)
+        text += pick(cjk);
+      else
+        text += pick(marks);
       const double sep = unit();
-      if (sep < 0.55) text += ' ';
-      else if (sep < 0.65) text += pick(spaces);
+      if (sep < 0.55)
+        text += ' ';
+      else if (sep < 0.65)
+        text += pick(spaces);
     }
     if (unit() < 0.2) text.insert(0, " ");
     return text;
@@ -116,7 +134,8 @@ class TextGenerator {
   std::string number() {
     std::string s;
     const int n = std::uniform_int_distribution<int>(1, 12)(rng_);
-    for (int i = 0; i < n; ++i) s.push_back(static_cast<char>('0' + std::uniform_int_distribution<int>(0, 9)(rng_)));
+    for (int i = 0; i < n; ++i)
+      s.push_back(static_cast<char>('0' + std::uniform_int_distribution<int>(0, 9)(rng_)));
     return s;
   }
   std::mt19937 rng_;

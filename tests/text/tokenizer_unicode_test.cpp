@@ -34,7 +34,10 @@ TEST_CASE("utf8_decode accepts well-formed sequences and rejects the rest") {
 
 TEST_CASE("utf8_sanitize replaces each bad byte with U+FFFD and keeps good text") {
   CHECK(utf8_sanitize("plain") == "plain");
-  CHECK(utf8_sanitize("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(utf8_sanitize("a\xFF"
+                      "b") ==
+        "a\xEF\xBF\xBD"
+        "b");
   CHECK(utf8_sanitize("\xE2\x96") == "\xEF\xBF\xBD\xEF\xBF\xBD");
   CHECK(utf8_is_valid(utf8_sanitize("\xC0\x80\xED\xA0\x80 ok \xF0\x9F")));
 }
@@ -48,8 +51,8 @@ TEST_CASE("utf8_incomplete_tail holds back only a valid unfinished sequence") {
   CHECK(utf8_incomplete_tail("a\xF0\x9F\xA6\x99") == 0);  // complete emoji
   CHECK(utf8_incomplete_tail("\xE2\x96") == 2);
   CHECK(utf8_incomplete_tail("\xC3") == 1);
-  CHECK(utf8_incomplete_tail("\xFF") == 0);        // can never start a character
-  CHECK(utf8_incomplete_tail("\xE0\x80") == 0);    // overlong prefix: never completes
+  CHECK(utf8_incomplete_tail("\xFF") == 0);      // can never start a character
+  CHECK(utf8_incomplete_tail("\xE0\x80") == 0);  // overlong prefix: never completes
   CHECK(utf8_incomplete_tail("\x80\x80\x80") == 0);
 }
 

@@ -19,7 +19,8 @@ namespace {
 
 // A small SentencePiece vocabulary: <unk> <s> </s>, the 256 byte tokens, then `pieces` with their
 // scores.
-GgufWriter spm_writer(const std::vector<std::pair<std::string, float>>& pieces, bool add_space_prefix = false) {
+GgufWriter spm_writer(const std::vector<std::pair<std::string, float>>& pieces,
+                      bool add_space_prefix = false) {
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   std::vector<float> scores = {0, 0, 0};
   std::vector<int32_t> types = {2, 3, 3};
@@ -50,7 +51,8 @@ GgufWriter spm_writer(const std::vector<std::pair<std::string, float>>& pieces, 
 GgufWriter bpe_writer(const std::vector<std::string>& extra, const std::vector<std::string>& merges,
                       const char* pre = "gpt-2") {
   std::vector<std::string> tokens;
-  for (int b = 0; b < 256; ++b) tokens.push_back(slm::text::byte_level_encode(std::string(1, static_cast<char>(b))));
+  for (int b = 0; b < 256; ++b)
+    tokens.push_back(slm::text::byte_level_encode(std::string(1, static_cast<char>(b))));
   tokens.insert(tokens.end(), extra.begin(), extra.end());
   tokens.push_back("<|endoftext|>");
   std::vector<int32_t> types(tokens.size(), 1);
@@ -72,7 +74,8 @@ slm::Tokenizer load(const GgufWriter& w, std::vector<uint8_t>& storage) {
 }
 
 // Loading must fail with this kind, at `where`, with `detail_part` in the message.
-void expect_error(const GgufWriter& w, slm::ErrorKind kind, const std::string& where, const std::string& detail_part) {
+void expect_error(const GgufWriter& w, slm::ErrorKind kind, const std::string& where,
+                  const std::string& detail_part) {
   std::vector<uint8_t> storage;
   try {
     load(w, storage);
@@ -115,11 +118,19 @@ TEST_CASE("SentencePiece merges the best-scoring pair first") {
   }
   {
     // The space prefix and U+2581.
-    auto tok = load(spm_writer({{"\xE2\x96\x81", -3}, {"a", -5}, {"\xE2\x96\x81" "a", -1}}, true), storage);
+    auto tok = load(spm_writer({{"\xE2\x96\x81", -3},
+                                {"a", -5},
+                                {"\xE2\x96\x81"
+                                 "a",
+                                 -1}},
+                               true),
+                    storage);
     const auto ids = tok.encode("a a");
     REQUIRE(ids.size() == 2);
     CHECK(ids[0] == ids[1]);
-    CHECK(tok.token_text(ids[0]) == "\xE2\x96\x81" "a");
+    CHECK(tok.token_text(ids[0]) ==
+          "\xE2\x96\x81"
+          "a");
     CHECK(tok.decode(ids) == "a a");
   }
 }
@@ -140,12 +151,18 @@ TEST_CASE("byte-level BPE merges the lowest rank first, leftmost on ties") {
     CHECK(tok.token_text(ids[0]) == "ab");
   }
   {
-    auto tok = load(bpe_writer({"aa", "\xC4\xA0" "a"}, {"a a", "\xC4\xA0 a"}), storage);  // "Ġ a"
+    auto tok = load(bpe_writer({"aa",
+                                "\xC4\xA0"
+                                "a"},
+                               {"a a", "\xC4\xA0 a"}),
+                    storage);  // "Ġ a"
     const auto ids = tok.encode("aaa a");
     REQUIRE(ids.size() == 3);
     CHECK(tok.token_text(ids[0]) == "aa");
     CHECK(tok.token_text(ids[1]) == "a");
-    CHECK(tok.token_text(ids[2]) == "\xC4\xA0" "a");
+    CHECK(tok.token_text(ids[2]) ==
+          "\xC4\xA0"
+          "a");
     CHECK(tok.decode(ids) == "aaa a");
     // Every byte has a token, so any input round-trips.
     const std::string bytes = "\x01\xFF\n\t\x7F";

@@ -18,14 +18,18 @@ namespace {
 std::string escaped(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\t')
+      out += "\\t";
+    else if (c == '\r')
+      out += "\\r";
     else if (c < 0x20) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;
-    } else out.push_back(static_cast<char>(c));
+    } else
+      out.push_back(static_cast<char>(c));
   }
   return out;
 }
@@ -78,9 +82,11 @@ int main(int argc, char** argv) {
       t.decode_match += decode_ok;
       if ((!ids_ok || !decode_ok) && t.shown++ < 8) {
         std::printf("MISMATCH %s line %zu: '%s'\n", folder.c_str(), line_no, escaped(text).c_str());
-        if (!ids_ok) std::printf("  hf ids:  %s\n  slm ids: %s\n", joined(expected).c_str(), joined(got).c_str());
+        if (!ids_ok)
+          std::printf("  hf ids:  %s\n  slm ids: %s\n", joined(expected).c_str(), joined(got).c_str());
         if (!decode_ok)
-          std::printf("  hf decode:  '%s'\n  slm decode: '%s'\n", escaped(hf_decoded).c_str(), escaped(decoded).c_str());
+          std::printf("  hf decode:  '%s'\n  slm decode: '%s'\n", escaped(hf_decoded).c_str(),
+                      escaped(decoded).c_str());
       }
       ok = ok && ids_ok && decode_ok;
     } catch (const std::exception& e) {
@@ -91,14 +97,15 @@ int main(int argc, char** argv) {
   size_t total = 0;
   for (const auto& [folder, t] : tallies) {
     std::printf("%s %s: %zu texts, ids equal for %zu, decoded text equal for %zu\n",
-                t.ids_match == t.texts && t.decode_match == t.texts ? "ok  " : "FAIL", folder.c_str(), t.texts,
-                t.ids_match, t.decode_match);
+                t.ids_match == t.texts && t.decode_match == t.texts ? "ok  " : "FAIL", folder.c_str(),
+                t.texts, t.ids_match, t.decode_match);
     total += t.texts;
   }
   if (total == 0) {
     std::printf("FAIL: no texts in %s\n", argv[1]);
     return 1;
   }
-  std::printf("%zu texts compared against Hugging Face tokenizers: %s\n", total, ok ? "all equal" : "MISMATCHES");
+  std::printf("%zu texts compared against Hugging Face tokenizers: %s\n", total,
+              ok ? "all equal" : "MISMATCHES");
   return ok ? 0 : 1;
 }
