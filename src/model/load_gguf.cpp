@@ -84,12 +84,6 @@ struct ModelLoader {
     return e;
   }
 
-  static MatView slice_rows(const MatView& w, int64_t r0, int64_t n) {
-    MatView s = w;
-    s.data = w.row(r0);
-    s.rows = n;
-    return s;
-  }
 
   void load_weights() {
     const ModelConfig& c = m.config_;
@@ -107,9 +101,9 @@ struct ModelLoader {
       L.attn_norm = vec(p + "attn_norm.weight", d);
       if (find(p + "attn_qkv.weight")) {  // fused q|k|v rows (phi3)
         MatView qkv = mat(p + "attn_qkv.weight", q_dim + 2 * kv_dim, d);
-        L.wq = slice_rows(qkv, 0, q_dim);
-        L.wk = slice_rows(qkv, q_dim, kv_dim);
-        L.wv = slice_rows(qkv, q_dim + kv_dim, kv_dim);
+        L.wq = qkv.slice_rows(0, q_dim);
+        L.wk = qkv.slice_rows(q_dim, kv_dim);
+        L.wv = qkv.slice_rows(q_dim + kv_dim, kv_dim);
       } else {
         L.wq = mat(p + "attn_q.weight", q_dim, d);
         L.wk = mat(p + "attn_k.weight", kv_dim, d);
@@ -140,8 +134,8 @@ struct ModelLoader {
         }
       } else if (!find(p + "ffn_gate.weight") && find(p + "ffn_up.weight")) {  // fused gate|up rows (phi3)
         MatView gu = mat(p + "ffn_up.weight", 2 * static_cast<int64_t>(c.ffn_dim), d);
-        L.w_gate = slice_rows(gu, 0, c.ffn_dim);
-        L.w_up = slice_rows(gu, c.ffn_dim, c.ffn_dim);
+        L.w_gate = gu.slice_rows(0, c.ffn_dim);
+        L.w_up = gu.slice_rows(c.ffn_dim, c.ffn_dim);
         L.w_down = mat(p + "ffn_down.weight", d, c.ffn_dim);
       } else {
         L.w_gate = mat(p + "ffn_gate.weight", c.ffn_dim, d);
@@ -151,22 +145,8 @@ struct ModelLoader {
     }
   }
 
-  void compute_traffic() {
-    // Per generated token the graph streams every matrix once, except: one embedding row, and of
-    // each expert tensor only the chosen experts.
-    const ModelConfig& c = m.config_;
-    const Weights& W = m.weights_;
-    uint64_t total = m.weight_bytes_ - W.token_embd.bytes() + W.token_embd.row_bytes;
-    if (c.tied_embeddings) total += W.token_embd.bytes();  // the output projection reads it whole
-    if (c.n_experts > 0) {
-      for (const auto& L : W.layers)
-        for (const ExpertMats* e : {&L.exp_gate, &L.exp_up, &L.exp_down}) {
-          const uint64_t per = e->experts.empty() ? 0 : e->experts[0].bytes();
-          total -= per * (c.n_experts - c.n_experts_used);
-        }
-    }
-    m.bytes_per_token_ = total;
-  }
+  void compute_traffic() { m.bytes_per_token_ = bytes_per_token(m.config_, m.weights_, m.weight_bytes_); }
+
 
   static std::shared_ptr<const LoadedModel> load_gguf(const std::filesystem::path& path) {
     auto file = std::make_shared<gguf::GgufFile>(gguf::GgufFile::open(path));

@@ -87,12 +87,6 @@ struct HfModelLoader {
     return MatView{DType::F32, p, rows, cols, static_cast<size_t>(cols) * sizeof(float)};
   }
 
-  static MatView slice_rows(const MatView& w, int64_t r0, int64_t n) {
-    MatView s = w;
-    s.data = w.row(r0);
-    s.rows = n;
-    return s;
-  }
 
   void load_weights() {
     ModelConfig& c = m.config_;
@@ -109,9 +103,9 @@ struct HfModelLoader {
       L.attn_norm = vec(p + "input_layernorm.weight", d);
       if (find(p + "self_attn.qkv_proj.weight")) {  // phi3: fused q|k|v
         const MatView qkv = mat(p + "self_attn.qkv_proj.weight", q_dim + 2 * kv_dim, d);
-        L.wq = slice_rows(qkv, 0, q_dim);
-        L.wk = slice_rows(qkv, q_dim, kv_dim);
-        L.wv = slice_rows(qkv, q_dim + kv_dim, kv_dim);
+        L.wq = qkv.slice_rows(0, q_dim);
+        L.wk = qkv.slice_rows(q_dim, kv_dim);
+        L.wv = qkv.slice_rows(q_dim + kv_dim, kv_dim);
       } else {
         L.wq = mat(p + "self_attn.q_proj.weight", q_dim, d);
         L.wk = mat(p + "self_attn.k_proj.weight", kv_dim, d);
@@ -150,8 +144,8 @@ struct HfModelLoader {
         }
       } else if (find(p + "mlp.gate_up_proj.weight")) {  // phi3: fused gate|up
         const MatView gu = mat(p + "mlp.gate_up_proj.weight", 2 * static_cast<int64_t>(c.ffn_dim), d);
-        L.w_gate = slice_rows(gu, 0, c.ffn_dim);
-        L.w_up = slice_rows(gu, c.ffn_dim, c.ffn_dim);
+        L.w_gate = gu.slice_rows(0, c.ffn_dim);
+        L.w_up = gu.slice_rows(c.ffn_dim, c.ffn_dim);
         L.w_down = mat(p + "mlp.down_proj.weight", d, c.ffn_dim);
       } else {
         L.w_gate = mat(p + "mlp.gate_proj.weight", c.ffn_dim, d);
@@ -168,17 +162,8 @@ struct HfModelLoader {
     }
   }
 
-  void compute_traffic() {
-    const ModelConfig& c = m.config_;
-    const Weights& W = m.weights_;
-    uint64_t total = m.weight_bytes_ - W.token_embd.bytes() + W.token_embd.row_bytes;
-    if (c.tied_embeddings) total += W.token_embd.bytes();
-    if (c.n_experts > 0)
-      for (const auto& L : W.layers)
-        for (const ExpertMats* e : {&L.exp_gate, &L.exp_up, &L.exp_down})
-          total -= (e->experts.empty() ? 0 : e->experts[0].bytes()) * (c.n_experts - c.n_experts_used);
-    m.bytes_per_token_ = total;
-  }
+  void compute_traffic() { m.bytes_per_token_ = bytes_per_token(m.config_, m.weights_, m.weight_bytes_); }
+
 
   static std::string chat_template_of(const HfFolder& f) {
     const auto p = f.tokenizer_config_path();

@@ -26,6 +26,13 @@ struct MatView {
   explicit operator bool() const noexcept { return data != nullptr; }
   size_t bytes() const noexcept { return static_cast<size_t>(rows) * row_bytes; }
   const uint8_t* row(int64_t r) const noexcept { return data + static_cast<size_t>(r) * row_bytes; }
+  // Rows [r0, r0 + n) as a matrix of their own (fused q|k|v or gate|up tensors).
+  MatView slice_rows(int64_t r0, int64_t n) const noexcept {
+    MatView s = *this;
+    s.data = row(r0);
+    s.rows = n;
+    return s;
+  }
 };
 
 // A vector of F32 values (norm weights, biases). Always F32: loaders convert other types at load.
@@ -60,6 +67,8 @@ struct LayerWeights {
   MatView shexp_router;          // [1][d_model]: sigmoid gate of the shared expert's output
 };
 
+struct ModelConfig;
+
 struct Weights {
   MatView token_embd;            // [vocab][d_model]: row t is token t's embedding
   VecView output_norm;           // [d_model]
@@ -67,5 +76,9 @@ struct Weights {
   VecView rope_freq_factors;     // optional [rope_dim/2] divisors of RoPE frequencies (llama3 files)
   std::vector<LayerWeights> layers;
 };
+
+// Weight bytes one generated token streams: every matrix once, except the embedding table (one row;
+// whole again when it doubles as the output projection) and, of MoE experts, only the chosen ones.
+uint64_t bytes_per_token(const ModelConfig& c, const Weights& w, uint64_t all_weight_bytes);
 
 }  // namespace slm
