@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "formats/gguf_writer.h"
+#include "tests/fuzz/seed_safetensors.h"
 #include "kernels/types.h"
 
 namespace fs = std::filesystem;
@@ -125,6 +126,9 @@ int main(int argc, char** argv) {
     const fs::path root = argv[1];
     const int gguf = write_gguf_seeds(root / "gguf");
     std::printf("make_seed_corpus: %d gguf seeds in %s\n", gguf, (root / "gguf").c_str());
+    const int st = slm::test::write_safetensors_seeds(root / "safetensors");
+    const int hf = slm::test::write_hf_config_seeds(root / "hf_config");
+    std::printf("make_seed_corpus: %d safetensors and %d config.json seeds\n", st, hf);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_seed_corpus: %s\n", e.what());
     return 1;
