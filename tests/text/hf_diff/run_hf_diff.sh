@@ -5,7 +5,7 @@
 # installed (no network), or no Hugging Face folders in SHARED_DIR.
 set -uo pipefail
 check_bin=$1 shared=$2 cache=$3 work=$4
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "${0%/*}" && pwd)
 version=0.23
 
 if [[ ! -d "$shared/models" ]]; then echo "skipped: $shared/models not found"; exit 77; fi
