@@ -35,6 +35,17 @@ struct TokenizeOptions {
   bool parse_special = false;   // false: text like "<|im_end|>" stays plain text, never a control token
 };
 
+struct ChatMessage {
+  std::string role;     // "system", "user", "assistant", ...
+  std::string content;
+};
+
+struct ChatOptions {
+  bool add_generation_prompt = true;  // end with the assistant's header, ready to generate
+  std::string extra_vars_json;        // a JSON object of more template variables ({"enable_thinking": false})
+  std::string chat_template;          // a Jinja template to use instead of the model's own
+};
+
 class Model {
  public:
   // Loads a GGUF file (weights are memory-mapped, not copied). Throws slm::Error.
@@ -44,6 +55,14 @@ class Model {
 
   std::vector<int32_t> tokenize(std::string_view text, const TokenizeOptions& opts = {}) const;
   std::string detokenize(std::span<const int32_t> tokens) const;
+
+  // The conversation rendered with the model's chat template (as Hugging Face's apply_chat_template).
+  // Throws slm::Error: unsupported (no template), template_syntax, template_runtime, template_raise.
+  std::string apply_chat_template(std::span<const ChatMessage> messages, const ChatOptions& opts = {}) const;
+  // The rendering's prompt tokens. Only the template's own markers become control tokens: text such
+  // as "<|im_end|>" inside a message stays plain text. BOS is added when the model asks for it,
+  // unless the template already wrote it (never two).
+  std::vector<int32_t> tokenize_chat(std::span<const ChatMessage> messages, const ChatOptions& opts = {}) const;
   std::string token_text(int32_t token) const;  // the token's vocabulary entry, as stored
   bool is_end_of_generation(int32_t token) const;
   int32_t bos() const;

@@ -1,4 +1,4 @@
-// slm::Session and slm::Model: the public API over LoadedModel, Forward, KvCache and Sampler.
+// slm::Session: the public API over LoadedModel, Forward, KvCache and Sampler.
 #include "slm/session.h"
 
 #include <algorithm>
@@ -13,44 +13,6 @@
 #include "src/sample/sampler.h"
 
 namespace slm {
-
-// ---- Model -----------------------------------------------------------------------------------------
-
-Model Model::load(const std::string& path) { return Model(LoadedModel::load(path)); }
-
-ModelInfo Model::info() const {
-  const ModelConfig& c = impl_->config();
-  ModelInfo i;
-  i.path = impl_->path().string();
-  i.architecture = c.architecture;
-  i.n_layers = static_cast<int32_t>(c.n_layers);
-  i.d_model = static_cast<int32_t>(c.d_model);
-  i.n_heads = static_cast<int32_t>(c.n_heads);
-  i.n_kv_heads = static_cast<int32_t>(c.n_kv_heads);
-  i.head_dim = static_cast<int32_t>(c.head_dim);
-  i.vocab_size = static_cast<int32_t>(c.vocab_size);
-  i.context_length = static_cast<int32_t>(c.context_length);
-  i.n_experts = static_cast<int32_t>(c.n_experts);
-  i.n_experts_used = static_cast<int32_t>(c.n_experts_used);
-  i.n_params = impl_->n_params();
-  i.weight_bytes = impl_->weight_bytes();
-  i.bytes_per_token = impl_->bytes_per_token();
-  i.chat_template = impl_->chat_template();
-  return i;
-}
-
-std::vector<int32_t> Model::tokenize(std::string_view text, const TokenizeOptions& opts) const {
-  EncodeOptions e;
-  e.add_bos = opts.add_bos && impl_->tokenizer().add_bos();
-  e.parse_special = opts.parse_special;
-  return impl_->tokenizer().encode(text, e);
-}
-
-std::string Model::detokenize(std::span<const int32_t> tokens) const { return impl_->tokenizer().decode(tokens); }
-std::string Model::token_text(int32_t token) const { return std::string(impl_->tokenizer().token_text(token)); }
-bool Model::is_end_of_generation(int32_t token) const { return impl_->tokenizer().is_eog(token); }
-int32_t Model::bos() const { return impl_->tokenizer().bos(); }
-int32_t Model::eos() const { return impl_->tokenizer().eos(); }
 
 // ---- Session ---------------------------------------------------------------------------------------
 

@@ -49,9 +49,13 @@ class TensorSink {
   std::mt19937_64& rng_;
 };
 
-// A SentencePiece-style vocabulary: <unk> <s> </s>, the 256 byte tokens, then letter pieces.
-void write_vocab(gguf::GgufWriter& w, uint32_t vocab_size) {
-  if (vocab_size < 259) throw Error(ErrorKind::invalid_argument, "synthetic model", "vocab_size must be at least 259");
+// A SentencePiece-style vocabulary: <unk> <s> </s>, the 256 byte tokens, then letter pieces; the
+// spec's control tokens take the last ids.
+void write_vocab(gguf::GgufWriter& w, const SyntheticSpec& spec) {
+  const uint32_t vocab_size = spec.vocab_size;
+  if (vocab_size < 259 + spec.control_tokens.size())
+    throw Error(ErrorKind::invalid_argument, "synthetic model",
+                "vocab_size must be at least 259 plus the number of control tokens");
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   std::vector<int32_t> types = {2, 3, 3};
   for (int b = 0; b < 256; ++b) {
@@ -75,6 +79,11 @@ void write_vocab(gguf::GgufWriter& w, uint32_t vocab_size) {
     tokens.push_back("<unused" + std::to_string(tokens.size()) + ">");
     types.push_back(5);
   }
+  for (size_t i = 0; i < spec.control_tokens.size(); ++i) {
+    const size_t id = vocab_size - spec.control_tokens.size() + i;
+    tokens[id] = spec.control_tokens[i];
+    types[id] = 3;
+  }
   std::vector<float> scores(tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) scores[i] = types[i] == 1 ? -static_cast<float>(i) : 0.0f;
   w.set_string("tokenizer.ggml.model", "llama");
@@ -87,6 +96,7 @@ void write_vocab(gguf::GgufWriter& w, uint32_t vocab_size) {
   w.set_u32("tokenizer.ggml.eos_token_id", 2);
   w.set_bool("tokenizer.ggml.add_bos_token", true);
   w.set_bool("tokenizer.ggml.add_eos_token", false);
+  if (!spec.chat_template.empty()) w.set_string("tokenizer.chat_template", spec.chat_template);
 }
 
 }  // namespace
@@ -115,7 +125,7 @@ void write_synthetic_model(const SyntheticSpec& s, const std::filesystem::path& 
     w.set_u32(a + ".expert_feed_forward_length", s.expert_ffn_dim);
     if (s.shared_expert_ffn_dim) w.set_u32(a + ".expert_shared_feed_forward_length", s.shared_expert_ffn_dim);
   }
-  write_vocab(w, s.vocab_size);
+  write_vocab(w, s);
 
   std::mt19937_64 rng(s.seed);
   TensorSink t(w, rng);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "kernels/types.h"
 
@@ -33,6 +34,8 @@ struct SyntheticSpec {
   DType matrix_type = DType::F32;      // type of the 2-D/3-D weight matrices
   DType embedding_type = DType::F32;
   uint64_t seed = 1;
+  std::vector<std::string> control_tokens;  // control tokens ("<|im_end|>", ...) taking the last ids
+  std::string chat_template;                // tokenizer.chat_template, when not empty
 };
 
 // Writes the model; throws slm::Error(invalid_argument) for shapes the chosen types cannot hold

@@ -74,13 +74,23 @@ bool is_c_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 // Cuts the input at the texts of special tokens (llama.cpp's tokenizer_st_partition): each token,
 // longest first, is searched in the runs of text that are left, so a longer token wins over a
 // shorter one that overlaps it.
-std::vector<Fragment> partition(const Vocab& v, std::string_view text, bool parse_special) {
+bool overlaps(std::span<const TextRange> ranges, size_t at, size_t length) {
+  for (const TextRange& r : ranges)
+    if (at < r.offset + r.length && r.offset < at + length) return true;
+  return false;
+}
+
+// Ranges where control tokens are not matched (see EncodeOptions::plain_ranges).
+std::vector<Fragment> partition(const Vocab& v, std::string_view text, bool parse_special,
+                                std::span<const TextRange> plain) {
   std::vector<Fragment> fragments{{kNoToken, 0, text.size()}};
   std::vector<Fragment> next;
   for (int32_t id : v.special_tokens) {
     const uint32_t attr = v.attrs[id];
-    if (!parse_special && (attr & (token_attr::control | token_attr::unknown))) continue;
+    const bool control = attr & (token_attr::control | token_attr::unknown);
+    if (!parse_special && control) continue;
     const std::string_view special = v.tokens[id];
+    if (special.empty()) continue;
     if (text.find(special) == std::string_view::npos) continue;
     next.clear();
     for (const Fragment& f : fragments) {
@@ -91,7 +101,9 @@ std::vector<Fragment> partition(const Vocab& v, std::string_view text, bool pars
       size_t begin = f.offset;
       const size_t end = f.offset + f.length;
       while (begin < end) {
-        const size_t at = text.substr(0, end).find(special, begin);
+        size_t at = text.substr(0, end).find(special, begin);
+        while (at != std::string_view::npos && control && overlaps(plain, at, special.size()))
+          at = text.substr(0, end).find(special, at + 1);
         if (at == std::string_view::npos) break;
         size_t left_end = at;
         if (attr & token_attr::lstrip)
@@ -181,6 +193,11 @@ Tokenizer Tokenizer::from_vocab(Vocab vocab) {
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view input, const EncodeOptions& options) const {
+  return encode(input, options, {});
+}
+
+std::vector<int32_t> Tokenizer::encode(std::string_view input, const EncodeOptions& options,
+                                       std::span<const TextRange> plain) const {
   const Vocab& v = impl_->vocab;
   std::vector<int32_t> out;
   if (options.add_bos) {
@@ -189,7 +206,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view input, const EncodeOptio
     out.push_back(v.bos);
   }
   if (!input.empty()) {
-    for (const Fragment& f : partition(v, input, options.parse_special)) {
+    for (const Fragment& f : partition(v, input, options.parse_special, plain)) {
       if (f.token != kNoToken) {
         out.push_back(f.token);
       } else {

@@ -37,6 +37,12 @@ namespace text {
 struct Vocab;
 }
 
+// A span of bytes of a text.
+struct TextRange {
+  size_t offset = 0;
+  size_t length = 0;
+};
+
 struct EncodeOptions {
   bool add_bos = false;        // put the BOS token first (throws when the vocabulary has none)
   bool add_eos = false;        // put the EOS token last (idem)
@@ -56,6 +62,11 @@ class Tokenizer {
   static Tokenizer from_vocab(text::Vocab vocab);
 
   std::vector<int32_t> encode(std::string_view text, const EncodeOptions& options = {}) const;
+  // With parse_special, `plain` names parts of the input that are user text inside a rendered
+  // template: a control token's text that overlaps one of them stays plain text (tokenized with its
+  // surroundings, as parse_special=false would), so a user cannot inject "<|im_end|>".
+  std::vector<int32_t> encode(std::string_view text, const EncodeOptions& options,
+                              std::span<const TextRange> plain) const;
 
   // Throws slm::Error(out_of_range) for an id outside the vocabulary.
   std::string decode(std::span<const int32_t> ids, bool show_special = false) const;

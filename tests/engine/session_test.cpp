@@ -131,6 +131,64 @@ TEST_CASE("stop strings end the text before them, and streamed pieces add up to 
   CHECK(calls == 2);
 }
 
+TEST_CASE("streamed pieces never split a UTF-8 character and add up to the text (byte-fallback tokens)") {
+  auto model = slm::Model::load(model_path());
+  auto id_of = [&](const std::string& text) {
+    for (int32_t id = 0; id < model.info().vocab_size; ++id)
+      if (model.token_text(id) == text) return id;
+    return -1;
+  };
+  // "\xC3\xA9" (e acute) and "\xE4\xB8\xAD" (a CJK character) exist only as <0xXX> byte tokens here.
+  // Sampled nearly uniformly among those five bytes, they form whole characters and broken runs.
+  const std::vector<std::string> bytes = {"<0xC3>", "<0xA9>", "<0xE4>", "<0xB8>", "<0xAD>"};
+  int whole_2 = 0, whole_3 = 0;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    slm::Session s(model);
+    s.prompt(std::vector<int32_t>{1, 300});
+    slm::GenerateOptions g;
+    g.max_tokens = 48;
+    g.stop_at_end_of_generation = false;
+    g.sampling.temperature = 20.0f;
+    g.sampling.top_k = 0;
+    g.sampling.top_p = 1.0f;
+    g.sampling.min_p = 0.0f;
+    g.sampling.seed = seed;
+    for (const std::string& b : bytes) {
+      const int32_t id = id_of(b);
+      REQUIRE(id >= 0);
+      g.sampling.logit_bias.push_back({id, 1000.0f});
+    }
+    std::vector<std::string> pieces;
+    const auto r = s.generate(g, [&](std::string_view piece, int32_t) {
+      pieces.emplace_back(piece);
+      return true;
+    });
+    REQUIRE(r.tokens.size() == 48);
+    std::string joined;
+    std::vector<size_t> cuts;
+    for (const std::string& p : pieces) {
+      joined += p;
+      cuts.push_back(joined.size());
+    }
+    CHECK(joined == r.text);
+    CHECK(r.text.size() == 48);  // every byte reaches the text, broken runs included
+    const std::string& t = r.text;
+    for (size_t i = 0; i + 1 < t.size(); ++i) {
+      const bool two = t.compare(i, 2, "\xC3\xA9") == 0;
+      const bool three = t.compare(i, 3, "\xE4\xB8\xAD") == 0;
+      whole_2 += two;
+      whole_3 += three;
+      for (size_t cut : cuts) {  // no piece ends inside a whole character
+        INFO("seed ", seed, " cut at ", cut, " character at ", i);
+        if (two) CHECK_FALSE(cut == i + 1);
+        if (three) CHECK_FALSE((cut == i + 1 || cut == i + 2));
+      }
+    }
+  }
+  CHECK(whole_2 > 0);  // the test saw characters it could have split
+  CHECK(whole_3 > 0);
+}
+
 TEST_CASE("bad options are errors") {
   auto model = slm::Model::load(model_path());
   slm::SessionOptions o;

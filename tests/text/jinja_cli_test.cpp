@@ -16,68 +16,18 @@
 #include <nlohmann/json.hpp>
 
 #include "formats/gguf_writer.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/shared_data.h"
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
+using Run = slm::test::CliRun;
+using slm::test::sh_quote;
 
-std::string sh_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
-  }
-  return out + "'";
-}
-
-std::filesystem::path scratch_dir() {
-  auto dir = std::filesystem::temp_directory_path() / ("slm_jinja_cli_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-}
-
-[[maybe_unused]] std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-Run run_template(const std::string& args) {
-  Run r;
-#ifdef SLM_CLI_BINARY
-  const auto dir = scratch_dir();
-  const auto out_path = dir / "stdout";
-  const auto err_path = dir / "stderr";
-  const std::string cmd = sh_quote(SLM_CLI_BINARY) + " template " + args + " >" + sh_quote(out_path.string()) + " 2>" +
-                          sh_quote(err_path.string());
-  const int status = std::system(cmd.c_str());
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-#else
-  (void)args;
-#endif
-  return r;
-}
-
-bool have_cli() {
-#ifdef SLM_CLI_BINARY
-  if (std::filesystem::exists(SLM_CLI_BINARY)) return true;
-  MESSAGE("skipped: " << SLM_CLI_BINARY << " has not been built");
-#else
-  MESSAGE("skipped: SLM_CLI_BINARY is not defined for test_text");
-#endif
-  return false;
-}
+std::filesystem::path scratch_dir() { return slm::test::scratch_dir("jinja_cli"); }
+void write_file(const std::filesystem::path& p, const std::string& text) { slm::test::write_text_file(p, text); }
+slm::test::CliRun run_template(const std::string& args) { return slm::test::run_slm("template " + args); }
+bool have_cli() { return slm::test::have_slm_cli(); }
 
 }  // namespace
 

@@ -1,5 +1,5 @@
 // `slm tokenize`, run as a user runs it. The binary's path comes from the build
-// (SLM_CLI_BINARY, set by tests/text/hf_diff/CMakeLists.txt); without it the test is skipped.
+// (SLM_CLI_BINARY, see tests/support/cli_run.h); without it the test is skipped.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
@@ -9,52 +9,21 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/cli_run.h"
 #include "tests/support/shared_data.h"
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
+using slm::test::sh_quote;
 
-// Single-quotes an argument for /bin/sh.
-std::string sh_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out.push_back(c);
-  }
-  return out + "'";
-}
-
-Run run(const std::string& args) {
-  Run r;
-#ifdef SLM_CLI_BINARY
-  const std::string cmd = sh_quote(SLM_CLI_BINARY) + " tokenize " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  for (size_t n; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-#else
-  (void)args;
-#endif
+// stdout and stderr together.
+slm::test::CliRun run(const std::string& args) {
+  auto r = slm::test::run_slm("tokenize " + args);
+  r.out += r.err;
   return r;
 }
 
-bool have_cli() {
-#ifdef SLM_CLI_BINARY
-  if (std::filesystem::exists(SLM_CLI_BINARY)) return true;
-  MESSAGE("skipped: " << SLM_CLI_BINARY << " has not been built");
-#else
-  MESSAGE("skipped: SLM_CLI_BINARY is not defined (add tests/text/hf_diff to the build)");
-#endif
-  return false;
-}
+bool have_cli() { return slm::test::have_slm_cli(); }
 
 }  // namespace
 
