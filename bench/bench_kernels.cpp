@@ -1,7 +1,8 @@
 // Kernel benchmarks: matrix-vector (generation) and matrix-matrix (prompt) products per weight type
-// and per instruction-set level this machine runs, with 1 thread and with 2 threads splitting the
-// rows as src/graph/matmul.cpp does (names ending /threads:2), beside this machine's streaming read
-// bandwidth with the same thread counts, so every kernel is seen against the physical limit.
+// and per instruction-set level this machine runs, with 1 and 2 threads splitting the rows exactly
+// as src/graph/matmul.cpp does (slm's own ThreadPool, the same grain), beside this machine's
+// streaming read bandwidth measured with the same pool and thread counts, so every kernel is seen
+// against the physical limit.
 //
 // Shapes are rows x cols = output features x K (the shared dimension):
 //   2048x2048   attention projection of a 2048-wide model (Llama 3.2 1B)
@@ -10,11 +11,10 @@
 // Counters are rates: GB=x/s is weight bytes streamed per second (each weight byte is read once per
 // call), GFLOP=y/s is 2 * rows * cols * tokens per second. Matrix-vector uses the whole matrix, and
 // iterations rotate over enough copies of it (>= 512 MiB in all) that the weights come from DRAM,
-// not a cache, as they do when a whole model is streamed per token. Matrix-matrix (128 tokens) is compute-bound and runs
-// on a 256-row slice (what one thread of a split gets), to keep the scalar runs short; its GB is the
-// slice's bytes (the 2-thread runs split that slice). Single-thread times are CPU time (robust to a
-// busy machine); 2-thread runs report wall time (counters are summed over the threads, so GB=x/s is
-// the combined rate). The bandwidth probe sums a 1 GiB buffer in 64-bit words.
+// not a cache, as they do when a whole model is streamed per token. Matrix-matrix (128 tokens) is
+// compute-bound and runs on a 256-row slice (per thread: the 2-thread run gives each thread its own
+// 256 rows), to keep the scalar runs short. Times are wall-clock (run on an idle machine); names end
+// in /threads:N. The bandwidth probe sums a 1 GiB buffer in 64-bit words, split in 1 MiB chunks.
 //
 // Defaults keep a full run short (--benchmark_min_time=0.05 unless given). Filter with e.g.
 //   bench_kernels --benchmark_filter='matvec/.*/Q4_K/'
@@ -24,7 +24,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
+#include <atomic>
 #include <random>
 #include <string>
 #include <vector>
@@ -32,6 +32,7 @@
 #include "kernels/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels/types.h"
+#include "src/engine/thread_pool.h"
 
 namespace {
 
@@ -69,6 +70,13 @@ struct Weights {
   std::vector<uint8_t> bytes;  // [copies][rows][row_bytes]
   const uint8_t* copy(size_t i) const { return bytes.data() + (i % copies) * row_bytes * rows; }
 };
+// One pool per thread count, kept for the whole run (as a Session keeps its pool).
+slm::ThreadPool& pool_of(int threads) {
+  static std::unique_ptr<slm::ThreadPool> pools[3];
+  if (!pools[threads]) pools[threads] = std::make_unique<slm::ThreadPool>(threads);
+  return *pools[threads];
+}
+
 constexpr size_t kRotationBytes = size_t{512} << 20;  // well past any L3
 
 const Weights& weights_for(DType type, int64_t rows, int64_t cols) {
@@ -102,16 +110,8 @@ const Weights& weights_for(DType type, int64_t rows, int64_t cols) {
 }
 
 void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType type, Shape shape, int64_t n_tokens,
-                int64_t rows_used) {
-  static std::mutex build_mutex;  // the threads of a 2-thread run share one weights build
-  const Weights& w = [&]() -> const Weights& {
-    std::lock_guard<std::mutex> lock(build_mutex);
-    return weights_for(type, shape.rows, shape.cols);
-  }();
-  // this thread's rows: an even split at multiples of 16, as the graph's row split makes them
-  const int64_t threads = state.threads(), index = state.thread_index();
-  const int64_t row_begin = rows_used * index / threads / 16 * 16;
-  const int64_t row_end = index + 1 == threads ? rows_used : rows_used * (index + 1) / threads / 16 * 16;
+                int64_t rows_used, int threads) {
+  const Weights& w = weights_for(type, shape.rows, shape.cols);
   const DType act = kn::activation_type(type);
   const size_t xrb = static_cast<size_t>(*slm::row_bytes(act, static_cast<uint64_t>(shape.cols)));
   std::vector<uint8_t> x(xrb * n_tokens);
@@ -119,49 +119,58 @@ void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType typ
   for (int64_t t = 0; t < n_tokens; ++t) table->quantize_act[kn::slot(act)](&xf[t * shape.cols], &x[t * xrb], shape.cols);
   std::vector<float> y(static_cast<size_t>(shape.rows * n_tokens));
   kn::MatmulArgs args{type, w.bytes.data(), w.row_bytes, shape.rows, shape.cols, x.data(), xrb, n_tokens,
-                            y.data(), shape.rows};
+                      y.data(), shape.rows};
   const kn::MatmulFn fn = table->matmul[kn::slot(type)];
+  slm::ThreadPool& pool = pool_of(threads);
+  // src/graph/matmul.cpp's grain: ~8 chunks per thread, whole 16-row tiles.
+  int64_t grain = rows_used / (pool.size() * 8);
+  grain = std::max<int64_t>(16, (grain + 15) / 16 * 16);
   size_t iteration = 0;
   for (auto _ : state) {
     args.w = w.copy(iteration++);
-    fn(args, row_begin, row_end);
+    pool.parallel_for(rows_used, grain, [&](int64_t r0, int64_t r1) { fn(args, r0, r1); });
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  const double my_rows = static_cast<double>(row_end - row_begin);
-  const double bytes = static_cast<double>(w.row_bytes) * my_rows;
-  const double flops = 2.0 * my_rows * static_cast<double>(shape.cols) * n_tokens;
+  const double rows = static_cast<double>(rows_used);
+  const double bytes = static_cast<double>(w.row_bytes) * rows;
+  const double flops = 2.0 * rows * static_cast<double>(shape.cols) * n_tokens;
   state.counters["GB"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GFLOP"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(std::string(table->isa) + ", " + std::to_string(rows_used) + " rows x " +
                  std::to_string(n_tokens) + " tokens, " + std::to_string(threads) + " thread(s)");
 }
 
-// Streaming read bandwidth: sum a 1 GiB buffer (pages touched beforehand); with 2 threads each sums
-// its half.
-void run_bandwidth_probe(benchmark::State& state) {
+// Streaming read bandwidth: sum a 1 GiB buffer (pages touched beforehand) in 1 MiB chunks over the
+// pool's threads.
+void run_bandwidth_probe(benchmark::State& state, int threads) {
   const size_t total_words = (size_t{1} << 30) / sizeof(uint64_t);
-  static const std::unique_ptr<uint64_t[]> shared_buf = [&] {  // built once, by the first thread
+  static const std::unique_ptr<uint64_t[]> buf = [&] {
     std::unique_ptr<uint64_t[]> b(new uint64_t[total_words]);
     for (size_t i = 0; i < total_words; ++i) b[i] = i;
     return b;
   }();
-  const size_t words = total_words / static_cast<size_t>(state.threads()) / 4 * 4;
-  const uint64_t* buf = shared_buf.get() + words * static_cast<size_t>(state.thread_index());
-  const size_t bytes = words * sizeof(uint64_t);
+  constexpr int64_t kChunk = (1 << 20) / sizeof(uint64_t);
+  slm::ThreadPool& pool = pool_of(threads);
   for (auto _ : state) {
-    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // independent chains: the adds keep up with memory
-    for (size_t i = 0; i < words; i += 4) {
-      s0 += buf[i];
-      s1 += buf[i + 1];
-      s2 += buf[i + 2];
-      s3 += buf[i + 3];
-    }
-    benchmark::DoNotOptimize(s0 + s1 + s2 + s3);
+    std::atomic<uint64_t> sink{0};
+    pool.parallel_for(static_cast<int64_t>(total_words / kChunk), 1, [&](int64_t c0, int64_t c1) {
+      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // independent chains: the adds keep up with memory
+      const uint64_t* p = buf.get() + c0 * kChunk;
+      const uint64_t* end = buf.get() + c1 * kChunk;
+      for (; p < end; p += 4) {
+        s0 += p[0];
+        s1 += p[1];
+        s2 += p[2];
+        s3 += p[3];
+      }
+      sink.fetch_add(s0 + s1 + s2 + s3, std::memory_order_relaxed);
+    });
+    benchmark::DoNotOptimize(sink.load());
   }
-  state.counters["GB"] = benchmark::Counter(static_cast<double>(bytes) * 1e-9,
+  state.counters["GB"] = benchmark::Counter(static_cast<double>(total_words * sizeof(uint64_t)) * 1e-9,
                                               benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel("streaming read, " + std::to_string(state.threads()) + " thread(s): the matrix-vector limit");
+  state.SetLabel("streaming read, " + std::to_string(threads) + " thread(s): the matrix-vector limit");
 }
 
 bool has_flag(int argc, char** argv, const char* flag) {
@@ -177,12 +186,13 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   const bool default_min_time = !has_flag(argc, argv, "--benchmark_min_time");
   auto configure = [&](benchmark::internal::Benchmark* b) {
-    b->Unit(benchmark::kMillisecond);  // CPU time: single-threaded, robust to a busy machine
+    b->Unit(benchmark::kMillisecond)->UseRealTime();
     if (default_min_time) b->MinTime(0.05);
   };
 
-  configure(benchmark::RegisterBenchmark("bandwidth/read_1GiB", run_bandwidth_probe));
-  configure(benchmark::RegisterBenchmark("bandwidth/read_1GiB", run_bandwidth_probe)->Threads(2)->UseRealTime());
+  for (int threads : {1, 2})
+    configure(benchmark::RegisterBenchmark(("bandwidth/read_1GiB/threads:" + std::to_string(threads)).c_str(),
+                                           run_bandwidth_probe, threads));
   for (const Shape& shape : kShapes) {
     for (DType type : kWeightTypes) {
       for (std::string_view isa : kn::available_isas()) {
@@ -191,17 +201,12 @@ int main(int argc, char** argv) {
         const std::string suffix = std::string(isa) + "/" + std::string(slm::dtype_name(type)) + "/" +
                                    std::to_string(shape.rows) + "x" + std::to_string(shape.cols);
         for (int threads : {1, 2}) {
-          auto* mv = benchmark::RegisterBenchmark(("matvec/" + suffix).c_str(), run_matmul, table, type, shape,
-                                                  int64_t{1}, shape.rows);
-          auto* mm = benchmark::RegisterBenchmark(("matmul" + std::to_string(kMatmulTokens) + "/" + suffix).c_str(),
-                                                  run_matmul, table, type, shape, kMatmulTokens,
-                                                  std::min(shape.rows, kMatmulRows));
-          if (threads > 1) {
-            mv->Threads(threads)->UseRealTime();
-            mm->Threads(threads)->UseRealTime();
-          }
-          configure(mv);
-          configure(mm);
+          const std::string t = "/threads:" + std::to_string(threads);
+          configure(benchmark::RegisterBenchmark(("matvec/" + suffix + t).c_str(), run_matmul, table, type, shape,
+                                                 int64_t{1}, shape.rows, threads));
+          configure(benchmark::RegisterBenchmark(
+              ("matmul" + std::to_string(kMatmulTokens) + "/" + suffix + t).c_str(), run_matmul, table, type, shape,
+              kMatmulTokens, std::min(shape.rows, kMatmulRows * threads), threads));
         }
       }
     }

@@ -30,7 +30,7 @@ function(slm_add_folder_sources)
         continue()
       endif()
       set_source_files_properties(${f} TARGET_DIRECTORY slm PROPERTIES COMPILE_OPTIONS
-        "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16;-mavx2;-mfma;-mf16c;-mbmi2")
+        "-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vbmi;-mavx512vnni;-mavx512bf16;-mavx2;-mfma;-mf16c;-mbmi2")
     elseif(f MATCHES "_neon\\.cpp$")
       if(NOT SLM_ARCH_ARM64)
         continue()

@@ -31,9 +31,10 @@ bool runs_scalar(const CpuFeatures&) { return true; }
 // What kernels/x86/*_avx2.cpp may use (cmake/SlmOptions.cmake: -mavx2 -mfma -mf16c -mbmi2; BMI2
 // comes with every AVX2 CPU).
 bool runs_avx2(const CpuFeatures& f) { return f.avx2 && f.fma && f.f16c; }
-// What kernels/x86/*_avx512.cpp may use: F, BW, VL, VNNI and BF16 (Zen 4, Sapphire Rapids and later).
+// What kernels/x86/*_avx512.cpp may use: F, BW, VL, VBMI, VNNI and BF16 (Zen 4, Sapphire Rapids and later).
 bool runs_avx512(const CpuFeatures& f) {
-  return runs_avx2(f) && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni && f.avx512bf16;
+  return runs_avx2(f) && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vbmi && f.avx512vnni &&
+         f.avx512bf16;
 }
 // What kernels/arm/*_neon.cpp may use: -march=armv8.2-a+dotprod+fp16.
 bool runs_neon(const CpuFeatures& f) { return f.neon && f.dotprod && f.fp16; }
@@ -162,6 +163,7 @@ CpuFeatures cpu_features() {
       f.avx512bw = b & (1u << 30);
       f.avx512vl = b & (1u << 31);
       f.avx512vnni = c & (1u << 11);
+      f.avx512vbmi = c & (1u << 1);
       unsigned a1, b1, c1, d1;
       if (a >= 1 && __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1)) f.avx512bf16 = a1 & (1u << 5);
     }

@@ -94,7 +94,7 @@ std::vector<std::string_view> available_isas();
 struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;                     // with OS AVX state (XCR0)
   bool avx512f = false, avx512bw = false, avx512vl = false,         // with OS opmask/ZMM state
-      avx512vnni = false, avx512bf16 = false;
+      avx512vbmi = false, avx512vnni = false, avx512bf16 = false;
   bool neon = false, dotprod = false, fp16 = false;                 // aarch64
 };
 CpuFeatures cpu_features();

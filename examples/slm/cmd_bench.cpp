@@ -12,6 +12,9 @@
 #include "examples/slm/model_arg.h"
 #include "slm/slm.h"
 #include "src/engine/bandwidth.h"
+#include "src/model/synthetic.h"
+
+#include <filesystem>
 
 namespace {
 
@@ -22,7 +25,47 @@ struct BenchArgs {
   int32_t tg = 32;
   int32_t reps = 3;
   bool json = false;
+  std::string synthetic;  // q4_0 | q4_k_m | q8_0 | f16: a random model at the Llama 3.2 1B shape
 };
+
+// The random-weight model PEERS.md's llama.cpp figures were measured on (Llama 3.2 1B shape, 32,000
+// tokens, tied embeddings), written once into the temporary directory and reused.
+std::string synthetic_model(const std::string& type) {
+  slm::SyntheticSpec s;
+  s.architecture = "llama";
+  s.n_layers = 16;
+  s.d_model = 2048;
+  s.n_heads = 32;
+  s.n_kv_heads = 8;
+  s.ffn_dim = 8192;
+  s.vocab_size = 32000;
+  s.context_length = 4096;
+  s.rope_theta = 500000.0f;
+  s.tied_embeddings = true;
+  s.distinct_rows = 64;
+  if (type == "q4_0") {
+    s.matrix_type = slm::DType::Q4_0;
+    s.embedding_type = slm::DType::Q6_K;  // llama-quantize's choice for the (tied) output tensor
+  } else if (type == "q4_k_m") {
+    s.matrix_type = slm::DType::Q4_K;
+    s.embedding_type = slm::DType::Q6_K;
+    s.q4_k_m_mix = true;
+  } else if (type == "q8_0") {
+    s.matrix_type = s.embedding_type = slm::DType::Q8_0;
+  } else if (type == "f16") {
+    s.matrix_type = s.embedding_type = slm::DType::F16;
+  } else {
+    throw slm::Error(slm::ErrorKind::invalid_argument, "--synthetic " + type, "must be q4_0, q4_k_m, q8_0 or f16");
+  }
+  const auto path = std::filesystem::temp_directory_path() / ("slm-synthetic-llama1b-" + type + ".gguf");
+  if (!std::filesystem::exists(path)) {
+    std::fprintf(stderr, "slm bench: writing %s (random weights, Llama 3.2 1B shape)\n", path.c_str());
+    const auto tmp = path.string() + ".partial";
+    slm::write_synthetic_model(s, tmp);
+    std::filesystem::rename(tmp, path);
+  }
+  return path.string();
+}
 
 struct Stat {
   double mean = 0, sd = 0;
@@ -39,7 +82,9 @@ Stat stat(const std::vector<double>& v) {
 }
 
 int bench(const BenchArgs& a) {
-  slm::Model model = slm::Model::load(slm::cli::resolve_model(a.model));
+  if (a.model.empty() == a.synthetic.empty())
+    throw slm::Error(slm::ErrorKind::invalid_argument, "slm bench", "give either MODEL or --synthetic TYPE");
+  slm::Model model = slm::Model::load(a.synthetic.empty() ? slm::cli::resolve_model(a.model) : synthetic_model(a.synthetic));
   const slm::ModelInfo info = model.info();
   const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const double bw_before = slm::probe_read_bandwidth(threads, size_t{1} << 30, 3).gb_per_s;
@@ -101,7 +146,10 @@ int bench(const BenchArgs& a) {
 SLM_COMMAND(bench) {
   auto* sub = app.add_subcommand("bench", "Measure prompt processing and generation speed");
   auto a = std::make_shared<BenchArgs>();
-  sub->add_option("MODEL", a->model, "GGUF file or Ollama model name")->required();
+  sub->add_option("MODEL", a->model, "GGUF file or Ollama model name");
+  sub->add_option("--synthetic", a->synthetic,
+                  "Instead of MODEL: a random-weight model at the Llama 3.2 1B shape of PEERS.md "
+                  "(q4_0, q4_k_m, q8_0, f16), written once to the temporary directory");
   sub->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   sub->add_option("-p,--prompt-tokens", a->pp, "Prompt tokens (default 128)")->check(CLI::NonNegativeNumber);
   sub->add_option("-n,--gen-tokens", a->tg, "Generated tokens (default 32)")->check(CLI::NonNegativeNumber);

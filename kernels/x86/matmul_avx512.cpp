@@ -1,17 +1,23 @@
-// The AVX-512 matmul entries: the same block kernels as matmul_avx2.cpp compiled with AVX-512 VNNI,
-// where simd_util.h's dot_u8_s8 is one vpdpbusd instead of maddubs + madd, and 32 vector registers
-// allow 4 rows x 4 tokens of accumulators.
+// The AVX-512 matmul entries: Q4_0 and Q8_0 in 4-block zmm steps (q8_0_family_avx512.h); the other
+// types use the block kernels of matmul_avx2.cpp compiled with AVX-512 VNNI, where simd_util.h's
+// dot_u8_s8 is one vpdpbusd instead of maddubs + madd, and 32 vector registers allow 4 rows x 4
+// tokens of accumulators.
+// GCC 12 reports its own _mm512_undefined_*() placeholders in avx512fintrin.h as uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include "kernels/x86/float_matmul.h"
 #include "kernels/x86/k_quants.h"
 #include "kernels/x86/q8_0_family.h"
+#include "kernels/x86/q8_0_family_avx512.h"
 #include "kernels/x86/tile_driver.h"
 #include "kernels/x86/x86.h"
 
 namespace slm::kernels::x86 {
 
 void add_matmul_avx512(KernelTable& t) {
-  t.matmul[slot(DType::Q8_0)] = matmul_tiled<Q8_0Kernel, 4, 4>;
-  t.matmul[slot(DType::Q4_0)] = matmul_tiled<Q4_0Kernel, 4, 4>;
+  t.matmul[slot(DType::Q8_0)] = matmul_quad<Q8_0Quad>;
+  t.matmul[slot(DType::Q4_0)] = matmul_quad<Q4_0Quad>;
   t.matmul[slot(DType::Q5_0)] = matmul_tiled<Q5_0Kernel, 4, 4>;
   t.matmul[slot(DType::Q4_K)] = matmul_tiled<Q4_KKernel, 4, 4>;
   t.matmul[slot(DType::Q5_K)] = matmul_tiled<Q5_KKernel, 4, 4>;

@@ -1,6 +1,7 @@
 #include "src/model/synthetic.h"
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -14,7 +15,8 @@ namespace {
 
 class TensorSink {
  public:
-  TensorSink(gguf::GgufWriter& w, std::mt19937_64& rng) : w_(w), rng_(rng) {}
+  TensorSink(gguf::GgufWriter& w, std::mt19937_64& rng, uint32_t distinct_rows)
+      : w_(w), rng_(rng), distinct_rows_(distinct_rows) {}
 
   // A [rows][cols] matrix (GGUF shape {cols, rows}, or {cols, rows, n} when stacked), normal
   // values scaled 1/sqrt(cols), stored as `type`.
@@ -27,6 +29,10 @@ class TensorSink {
     std::vector<float> row(cols);
     std::normal_distribution<float> nd(0.0f, 1.0f / std::sqrt(static_cast<float>(cols)));
     for (uint64_t r = 0; r < n_rows; ++r) {
+      if (distinct_rows_ && r >= distinct_rows_) {
+        std::memcpy(bytes.data() + r * *rb, bytes.data() + (r % distinct_rows_) * *rb, *rb);
+        continue;
+      }
       for (auto& x : row) x = nd(rng_);
       if (!kernels::quantize_row(type, row.data(), bytes.data() + r * *rb, static_cast<int64_t>(cols)))
         throw Error(ErrorKind::invalid_argument, "synthetic model: tensor " + name, "slm cannot write type " + std::string(dtype_name(type)));
@@ -47,6 +53,7 @@ class TensorSink {
  private:
   gguf::GgufWriter& w_;
   std::mt19937_64& rng_;
+  uint32_t distinct_rows_ = 0;
 };
 
 // A SentencePiece-style vocabulary: <unk> <s> </s>, the 256 byte tokens, then letter pieces; the
@@ -128,17 +135,21 @@ void write_synthetic_model(const SyntheticSpec& s, const std::filesystem::path& 
   write_vocab(w, s);
 
   std::mt19937_64 rng(s.seed);
-  TensorSink t(w, rng);
+  TensorSink t(w, rng, s.distinct_rows);
   const uint64_t q_dim = uint64_t{s.n_heads} * hd, kv_dim = uint64_t{s.n_kv_heads} * hd, d = s.d_model;
   t.matrix("token_embd.weight", s.embedding_type, s.vocab_size, d);
   t.vector("output_norm.weight", d, 1.0f, 0.1f);
   if (!s.tied_embeddings) t.matrix("output.weight", s.matrix_type, s.vocab_size, d);
-  for (uint32_t l = 0; l < s.n_layers; ++l) {
+  const uint32_t n = s.n_layers;
+  for (uint32_t l = 0; l < n; ++l) {
     const std::string p = "blk." + std::to_string(l) + ".";
+    // llama.cpp's use_more_bits(i, n): i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2
+    const bool more_bits = l < n / 8 || l >= 7 * n / 8 || (l >= n / 8 && (l - n / 8) % 3 == 2);
+    const DType wide = s.q4_k_m_mix && more_bits ? DType::Q6_K : s.matrix_type;
     t.vector(p + "attn_norm.weight", d, 1.0f, 0.1f);
     t.matrix(p + "attn_q.weight", s.matrix_type, q_dim, d);
     t.matrix(p + "attn_k.weight", s.matrix_type, kv_dim, d);
-    t.matrix(p + "attn_v.weight", s.matrix_type, kv_dim, d);
+    t.matrix(p + "attn_v.weight", wide, kv_dim, d);
     t.matrix(p + "attn_output.weight", s.matrix_type, d, q_dim);
     if (s.attn_bias) {
       t.vector(p + "attn_q.bias", q_dim, 0.0f, 0.1f);
@@ -164,7 +175,7 @@ void write_synthetic_model(const SyntheticSpec& s, const std::filesystem::path& 
     } else {
       t.matrix(p + "ffn_gate.weight", s.matrix_type, s.ffn_dim, d);
       t.matrix(p + "ffn_up.weight", s.matrix_type, s.ffn_dim, d);
-      t.matrix(p + "ffn_down.weight", s.matrix_type, d, s.ffn_dim);
+      t.matrix(p + "ffn_down.weight", wide, d, s.ffn_dim);
     }
   }
   w.write_file(path);

@@ -34,6 +34,12 @@ struct SyntheticSpec {
   DType matrix_type = DType::F32;      // type of the 2-D/3-D weight matrices
   DType embedding_type = DType::F32;
   uint64_t seed = 1;
+  // llama-quantize's Q4_K_M choices on top of matrix_type: Q6_K for attn_v and ffn_down in the layers
+  // its use_more_bits() picks (the first and last eighth, and every third layer in between).
+  bool q4_k_m_mix = false;
+  // > 0: only this many distinct random rows per matrix, repeated to its height. Writing a model of
+  // a real shape (a billion weights) then takes seconds; speed does not depend on the values.
+  uint32_t distinct_rows = 0;
   std::vector<std::string> control_tokens;  // control tokens ("<|im_end|>", ...) taking the last ids
   std::string chat_template;                // tokenizer.chat_template, when not empty
 };

@@ -75,7 +75,7 @@ TEST_CASE("cpu_features is self-consistent") {
   const CpuFeatures f = cpu_features();
   // AVX-512 flags are only reported with OS support for the state, which implies AVX support
   if (f.avx512f) CHECK(f.avx2);
-  if (f.avx512bw || f.avx512vl || f.avx512vnni || f.avx512bf16) CHECK(f.avx512f);
+  if (f.avx512bw || f.avx512vl || f.avx512vbmi || f.avx512vnni || f.avx512bf16) CHECK(f.avx512f);
 #if defined(__x86_64__)
   CHECK_FALSE(f.neon);
 #endif
