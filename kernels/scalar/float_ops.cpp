@@ -78,4 +78,12 @@ void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = f32_to_fp16(x[i]);
 }
 
+void mad_f16(uint16_t* acc, const uint16_t* v, float s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] = f32_to_fp16(std::fma(fp16_to_f32(v[i]), s, fp16_to_f32(acc[i])));
+}
+
+void scale_f16(uint16_t* acc, float s, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) acc[i] = f32_to_fp16(fp16_to_f32(acc[i]) * s);
+}
+
 }  // namespace slm::kernels::scalar

@@ -47,6 +47,8 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const f
           bool neox);
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n);
+void mad_f16(uint16_t* acc, const uint16_t* v, float s, int64_t n);
+void scale_f16(uint16_t* acc, float s, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 
 // ---- helpers shared by the reference sources ---------------------------------------------------------

@@ -24,6 +24,8 @@ const KernelTable& scalar_table() {
     t.dot_f16_f32 = scalar::dot_f16_f32;
     t.axpy_f16_f32 = scalar::axpy_f16_f32;
     t.f32_to_f16_row = scalar::f32_to_f16_row;
+    t.mad_f16 = scalar::mad_f16;
+    t.scale_f16 = scalar::scale_f16;
     return t;
   }();
   return table;

@@ -98,6 +98,26 @@ float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
   return sum;
 }
 
+constexpr int kRne = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+
+void mad_f16(uint16_t* acc, const uint16_t* v, float s, int64_t n) {
+  const __m256 sv = _mm256_set1_ps(s);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 r = _mm256_fmadd_ps(load_f16x8(v + i), sv, load_f16x8(acc + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + i), _mm256_cvtps_ph(r, kRne));
+  }
+  for (; i < n; ++i) acc[i] = f32_to_fp16(std::fma(fp16_to_f32(v[i]), s, fp16_to_f32(acc[i])));
+}
+
+void scale_f16(uint16_t* acc, float s, int64_t n) {
+  const __m256 sv = _mm256_set1_ps(s);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + i), _mm256_cvtps_ph(_mm256_mul_ps(load_f16x8(acc + i), sv), kRne));
+  for (; i < n; ++i) acc[i] = f32_to_fp16(fp16_to_f32(acc[i]) * s);
+}
+
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
   const __m256 av = _mm256_set1_ps(alpha);
   int64_t i = 0;
@@ -122,6 +142,8 @@ void add_float_ops_avx2(KernelTable& t) {
   t.dot_f16_f32 = dot_f16_f32;
   t.axpy_f16_f32 = axpy_f16_f32;
   t.f32_to_f16_row = f32_to_f16_row;
+  t.mad_f16 = mad_f16;
+  t.scale_f16 = scale_f16;
 }
 
 }  // namespace slm::kernels::x86

@@ -30,7 +30,12 @@ struct AttentionArgs {
   float* out;            // [head_dim]
 };
 
-// `scratch` is reused across calls by one thread.
-void attend(const AttentionArgs& a, AttentionPrecision precision, std::vector<float>& scratch);
+// Buffers reused across calls by one thread.
+struct AttentionScratch {
+  std::vector<float> f;
+  std::vector<uint16_t> h;
+};
+
+void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch);
 
 }  // namespace slm

@@ -184,7 +184,7 @@ void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry>
   const bool sliding = is_local_layer(cfg_, static_cast<uint32_t>(layer));
   const int64_t tasks = static_cast<int64_t>(batch.size()) * n_heads;
   pool.parallel_for(tasks, 1, [&](int64_t i0, int64_t i1) {
-    std::vector<float> scratch;
+    AttentionScratch scratch;
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t t = i / n_heads;
       const int64_t h = i % n_heads;

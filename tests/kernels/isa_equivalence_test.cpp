@@ -51,6 +51,8 @@ TEST_CASE("available_isas lists scalar first and every level has a complete tabl
     CHECK(static_cast<bool>(k->dot_f16_f32));
     CHECK(static_cast<bool>(k->axpy_f16_f32));
     CHECK(static_cast<bool>(k->f32_to_f16_row));
+    CHECK(static_cast<bool>(k->mad_f16));
+    CHECK(static_cast<bool>(k->scale_f16));
   }
 }
 
@@ -177,6 +179,19 @@ TEST_CASE("float ops of every level equal scalar within per-op tolerances") {
       s.f32_to_f16_row(x.data(), h.data(), n);
       k.f32_to_f16_row(x.data(), h2.data(), n);
       REQUIRE(h == h2);  // rounding to nearest even has one answer
+
+      // F16 accumulators: one rounding per element, bit-exact at every level (also at the F16 range's
+      // edges: large scales overflow to infinity alike).
+      for (float sc : {0.75f, -1.3f, 3.0e4f}) {
+        std::vector<uint16_t> acc_s(n), acc_k(n);
+        for (int64_t i = 0; i < n; ++i) acc_s[i] = acc_k[i] = h[(i * 7 + 3) % n];
+        s.mad_f16(acc_s.data(), h.data(), sc, n);
+        k.mad_f16(acc_k.data(), h.data(), sc, n);
+        REQUIRE(acc_s == acc_k);
+        s.scale_f16(acc_s.data(), sc, n);
+        k.scale_f16(acc_k.data(), sc, n);
+        REQUIRE(acc_s == acc_k);
+      }
 
       double mag = 0;
       for (int64_t i = 0; i < n; ++i) mag += std::fabs(fp16_to_f32(h[i]) * w[i]);
