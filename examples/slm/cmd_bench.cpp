@@ -25,24 +25,56 @@ struct BenchArgs {
   int32_t tg = 32;
   int32_t reps = 3;
   bool json = false;
-  std::string synthetic;  // q4_0 | q4_k_m | q8_0 | f16: a random model at the Llama 3.2 1B shape
+  std::string synthetic;  // TYPE[:SHAPE], see synthetic_model()
 };
 
-// The random-weight model PEERS.md's llama.cpp figures were measured on (Llama 3.2 1B shape, 32,000
-// tokens, tied embeddings), written once into the temporary directory and reused.
-std::string synthetic_model(const std::string& type) {
+// Random-weight models of the shapes PEERS.md's llama.cpp figures were measured on, written once into
+// the temporary directory and reused. TYPE[:SHAPE]:
+//   llama1b (default)  Llama 3.2 1B: dim 2048, 16 layers, 32 heads, 8 KV, FFN 8192, 32,000 tokens, tied
+//   moe32 / dense32    qwen3(moe) dim 1024, 8 layers, 16 heads of 128, 4 KV: 32 experts top-4 of FFN
+//                      512, or dense FFN 2048 (the same active size)
+//   moe64 / dense64    the same with 64 experts top-2 of FFN 512, or dense FFN 1024
+std::string synthetic_model(const std::string& arg) {
+  const size_t colon = arg.find(':');
+  const std::string type = arg.substr(0, colon);
+  const std::string shape = colon == std::string::npos ? "llama1b" : arg.substr(colon + 1);
   slm::SyntheticSpec s;
-  s.architecture = "llama";
-  s.n_layers = 16;
-  s.d_model = 2048;
-  s.n_heads = 32;
-  s.n_kv_heads = 8;
-  s.ffn_dim = 8192;
-  s.vocab_size = 32000;
-  s.context_length = 4096;
-  s.rope_theta = 500000.0f;
-  s.tied_embeddings = true;
   s.distinct_rows = 64;
+  s.context_length = 4096;
+  s.tied_embeddings = true;
+  if (shape == "llama1b") {
+    s.architecture = "llama";
+    s.n_layers = 16;
+    s.d_model = 2048;
+    s.n_heads = 32;
+    s.n_kv_heads = 8;
+    s.ffn_dim = 8192;
+    s.vocab_size = 32000;
+    s.rope_theta = 500000.0f;
+  } else if (shape == "moe32" || shape == "dense32" || shape == "moe64" || shape == "dense64") {
+    const bool moe = shape.starts_with("moe");
+    const bool wide = shape.ends_with("32");
+    s.architecture = moe ? "qwen3moe" : "qwen3";
+    s.n_layers = 8;
+    s.d_model = 1024;
+    s.n_heads = 16;
+    s.head_dim = 128;
+    s.n_kv_heads = 4;
+    s.qk_norm = true;
+    s.vocab_size = 32000;
+    s.rope_theta = 1000000.0f;
+    if (moe) {
+      s.n_experts = wide ? 32 : 64;
+      s.n_experts_used = wide ? 4 : 2;
+      s.expert_ffn_dim = 512;
+      s.ffn_dim = 512;
+    } else {
+      s.ffn_dim = wide ? 2048 : 1024;
+    }
+  } else {
+    throw slm::Error(slm::ErrorKind::invalid_argument, "--synthetic " + arg,
+                     "shape must be llama1b, moe32, dense32, moe64 or dense64");
+  }
   if (type == "q4_0") {
     s.matrix_type = slm::DType::Q4_0;
     s.embedding_type = slm::DType::Q6_K;  // llama-quantize's choice for the (tied) output tensor
@@ -55,11 +87,11 @@ std::string synthetic_model(const std::string& type) {
   } else if (type == "f16") {
     s.matrix_type = s.embedding_type = slm::DType::F16;
   } else {
-    throw slm::Error(slm::ErrorKind::invalid_argument, "--synthetic " + type, "must be q4_0, q4_k_m, q8_0 or f16");
+    throw slm::Error(slm::ErrorKind::invalid_argument, "--synthetic " + arg, "type must be q4_0, q4_k_m, q8_0 or f16");
   }
-  const auto path = std::filesystem::temp_directory_path() / ("slm-synthetic-llama1b-" + type + ".gguf");
+  const auto path = std::filesystem::temp_directory_path() / ("slm-synthetic-" + shape + "-" + type + ".gguf");
   if (!std::filesystem::exists(path)) {
-    std::fprintf(stderr, "slm bench: writing %s (random weights, Llama 3.2 1B shape)\n", path.c_str());
+    std::fprintf(stderr, "slm bench: writing %s (random weights)\n", path.c_str());
     const auto tmp = path.string() + ".partial";
     slm::write_synthetic_model(s, tmp);
     std::filesystem::rename(tmp, path);
@@ -98,6 +130,7 @@ int bench(const BenchArgs& a) {
   slm::Session session(model, so);
 
   std::vector<double> pp_rates, tg_rates;
+  uint64_t tg_bytes = 0, tg_passes = 0;  // counted weight bytes of the generation passes
   for (int r = 0; r < a.reps + 1; ++r) {  // the first round warms caches and page mappings
     std::vector<int32_t> prompt(static_cast<size_t>(std::max(a.pp, 1)));
     for (auto& t : prompt) t = tok(rng);
@@ -108,12 +141,16 @@ int bench(const BenchArgs& a) {
     g.max_tokens = a.tg;
     g.sampling = slm::SamplerOptions::greedy();
     g.stop_at_end_of_generation = false;
+    const uint64_t bytes_before = session.weight_bytes_read();
     const auto res = session.generate(g);
     if (r == 0) continue;
+    tg_bytes += session.weight_bytes_read() - bytes_before;
+    tg_passes += static_cast<uint64_t>(res.timings.generated_tokens);
     if (a.pp > 0) pp_rates.push_back(pt.prompt_tokens / pt.prompt_seconds);
-    // The first generated token comes from the prompt's logits: count the forward passes.
-    const int32_t passes = std::max(0, res.timings.generated_tokens - 1);
-    if (a.tg > 1 && res.timings.generate_seconds > 0) tg_rates.push_back(passes / res.timings.generate_seconds);
+    // Each generated token is sampled, then run through the model (its K/V enter the cache): one
+    // forward pass per token, as llama-bench's tgN counts N decodes.
+    const int32_t passes = res.timings.generated_tokens;
+    if (a.tg > 0 && res.timings.generate_seconds > 0) tg_rates.push_back(passes / res.timings.generate_seconds);
   }
   const double bw_after = slm::probe_read_bandwidth(threads, size_t{1} << 30, 3).gb_per_s;
   const double bw = std::max(bw_before, bw_after);
@@ -125,17 +162,23 @@ int bench(const BenchArgs& a) {
   if (a.pp > 0)
     std::printf("| %s | %.1f MiB | %.2f M | %d | pp%d | %.1f ± %.1f |\n", info.architecture.c_str(), mib,
                 static_cast<double>(info.n_params) / 1e6, threads, a.pp, pp.mean, pp.sd);
-  if (a.tg > 1)
+  if (a.tg > 0)
     std::printf("| %s | %.1f MiB | %.2f M | %d | tg%d | %.1f ± %.1f |\n", info.architecture.c_str(), mib,
                 static_cast<double>(info.n_params) / 1e6, threads, a.tg, tg.mean, tg.sd);
+  const double counted = tg_passes ? static_cast<double>(tg_bytes) / static_cast<double>(tg_passes) : 0.0;
   std::printf("generation reads %.2f GB/s of weights; machine read bandwidth %.2f GB/s (%.0f%%)\n", tg_gbs, bw,
               bw > 0 ? 100.0 * tg_gbs / bw : 0.0);
+  if (a.tg > 0)
+    std::printf("weight bytes per generated token: %.1f MB counted by the matrix products, %.1f MB expected "
+                "(active experts only; %.1f MB of weights in all)\n",
+                counted / 1e6, static_cast<double>(info.bytes_per_token) / 1e6, static_cast<double>(info.weight_bytes) / 1e6);
   if (a.json) {
     nlohmann::json j = {{"model", info.path}, {"architecture", info.architecture}, {"threads", threads},
                         {"model_bytes", info.weight_bytes}, {"bytes_per_token", info.bytes_per_token},
                         {"pp_tokens", a.pp}, {"pp_tok_s", pp.mean}, {"pp_tok_s_sd", pp.sd},
                         {"tg_tokens", a.tg}, {"tg_tok_s", tg.mean}, {"tg_tok_s_sd", tg.sd},
-                        {"tg_gbs", tg_gbs}, {"read_bw_gbs", bw}, {"reps", a.reps}};
+                        {"tg_gbs", tg_gbs}, {"read_bw_gbs", bw}, {"reps", a.reps},
+                        {"tg_counted_bytes_per_token", counted}};
     std::printf("%s\n", j.dump().c_str());
   }
   return 0;
@@ -148,8 +191,9 @@ SLM_COMMAND(bench) {
   auto a = std::make_shared<BenchArgs>();
   sub->add_option("MODEL", a->model, "GGUF file or Ollama model name");
   sub->add_option("--synthetic", a->synthetic,
-                  "Instead of MODEL: a random-weight model at the Llama 3.2 1B shape of PEERS.md "
-                  "(q4_0, q4_k_m, q8_0, f16), written once to the temporary directory");
+                  "Instead of MODEL: a random-weight model TYPE[:SHAPE] of PEERS.md's shapes; TYPE q4_0, "
+                  "q4_k_m, q8_0 or f16; SHAPE llama1b (default), moe32, dense32, moe64 or dense64. "
+                  "Written once to the temporary directory");
   sub->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   sub->add_option("-p,--prompt-tokens", a->pp, "Prompt tokens (default 128)")->check(CLI::NonNegativeNumber);
   sub->add_option("-n,--gen-tokens", a->tg, "Generated tokens (default 32)")->check(CLI::NonNegativeNumber);

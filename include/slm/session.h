@@ -89,6 +89,10 @@ class Session {
   // models). A gap near 0 is a routing near-tie, where last-bit differences between engines can
   // change which experts run (the MoE analogue of a greedy near-tie).
   float min_routing_margin() const;
+  // Weight bytes the matrix products have read since the session started, counted per product (the
+  // whole matrix each time; for MoE layers only the experts that ran). Divided by generated tokens,
+  // what one token costs in memory traffic.
+  uint64_t weight_bytes_read() const;
 
  private:
   struct Impl;

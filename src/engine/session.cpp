@@ -234,5 +234,6 @@ void Session::truncate(int32_t n) {
 const Timings& Session::last_prompt_timings() const { return impl_->prompt_timings; }
 std::vector<std::vector<uint64_t>> Session::expert_counts() const { return impl_->forward.expert_counts(); }
 float Session::min_routing_margin() const { return impl_->forward.min_routing_margin(); }
+uint64_t Session::weight_bytes_read() const { return impl_->forward.weight_bytes_read(); }
 
 }  // namespace slm

@@ -38,6 +38,9 @@ class Forward {
   // Per-layer count of tokens routed to each expert since construction or the last reset
   // ([layer][expert]; empty for dense models).
   const std::vector<std::vector<uint64_t>>& expert_counts() const noexcept { return expert_counts_; }
+  // Weight bytes the matrix products have streamed since construction (each call counts its whole
+  // matrix: rows x row bytes; MoE layers count only the experts that ran).
+  uint64_t weight_bytes_read() const noexcept { return mm_.weight_bytes; }
   void reset_expert_counts();
   // Smallest gap, over every token and layer since construction or the last reset, between the
   // routing probability of the last chosen expert (when above 0.02) and that of the first unchosen

@@ -9,6 +9,7 @@ namespace slm {
 void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n, float* y, int64_t ldy,
             MatmulScratch& scratch) {
   const auto& k = kernels::active();
+  scratch.weight_bytes += w.bytes();
   const DType act = kernels::activation_type(w.type);
   const size_t act_row = static_cast<size_t>(*row_bytes(act, static_cast<uint64_t>(w.cols)));
   if (scratch.act.size() < act_row * static_cast<size_t>(n)) scratch.act.resize(act_row * static_cast<size_t>(n));

@@ -15,7 +15,8 @@
 namespace slm {
 
 struct MatmulScratch {
-  std::vector<uint8_t> act;  // converted activations [n][row_bytes(act_type, cols)]
+  std::vector<uint8_t> act;    // converted activations [n][row_bytes(act_type, cols)]
+  uint64_t weight_bytes = 0;   // weight bytes streamed so far: every call adds w.bytes()
 };
 
 // x: [n][w.cols] floats (row stride w.cols); y: [n][ldy] floats, columns [0, w.rows) written.

@@ -199,3 +199,31 @@ TEST_CASE("bad options are errors") {
   CHECK_THROWS_AS(s.prompt(std::vector<int32_t>{1, 999999}), slm::Error);  // token outside the vocabulary
   CHECK_THROWS_AS(slm::Model::load("/nonexistent/model.gguf"), slm::Error);
 }
+
+TEST_CASE("MoE generation reads only the active experts' weights, by counted bytes") {
+  const fs::path p = fs::temp_directory_path() / "slm-session-test-moe64.gguf";
+  slm::SyntheticSpec s;
+  s.architecture = "qwen3moe";
+  s.qk_norm = true;
+  s.n_experts = 64;
+  s.n_experts_used = 2;
+  s.expert_ffn_dim = 32;
+  s.ffn_dim = 32;
+  s.context_length = 128;
+  slm::write_synthetic_model(s, p);
+  auto model = slm::Model::load(p.string());
+  const auto info = model.info();
+  slm::Session session(model);
+  session.prompt(std::vector<int32_t>{1, 300, 301});
+  const uint64_t before = session.weight_bytes_read();
+  const auto r = session.generate(greedy(16));
+  REQUIRE(r.tokens.size() == 16);
+  const double per_token = static_cast<double>(session.weight_bytes_read() - before) / 16.0;
+  // Every matrix but the embedding table (one row of it is read) and 2 of 64 experts per layer.
+  CHECK(per_token <= static_cast<double>(info.bytes_per_token));
+  CHECK(per_token < 0.25 * static_cast<double>(info.weight_bytes));  // far below all experts
+  uint64_t routed = 0;
+  for (const auto& layer : session.expert_counts())
+    for (uint64_t c : layer) routed += c;
+  CHECK(routed == static_cast<uint64_t>(info.n_layers) * 2 * (3 + 16));  // top-2 for every processed token
+}
