@@ -112,9 +112,8 @@ void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& 
 
     // --- attention block
     for (int64_t t = 0; t < n; ++t) K.rmsnorm(&x_[t * d], L.attn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
-    matmul(pool, L.wq, xn_.data(), n, q_.data(), q_dim, mm_);
-    matmul(pool, L.wk, xn_.data(), n, k_.data(), kv_dim, mm_);
-    matmul(pool, L.wv, xn_.data(), n, v_.data(), kv_dim, mm_);
+    const MatmulOut qkv[] = {{&L.wq, q_.data(), q_dim}, {&L.wk, k_.data(), kv_dim}, {&L.wv, v_.data(), kv_dim}};
+    matmul_group(pool, qkv, xn_.data(), n, mm_);
     add_bias(q_.data(), n, q_dim, L.bq);
     add_bias(k_.data(), n, kv_dim, L.bk);
     add_bias(v_.data(), n, kv_dim, L.bv);
@@ -207,8 +206,8 @@ void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry>
 void Forward::dense_ffn(ThreadPool& pool, const LayerWeights& L, int64_t n) {
   const auto& K = kernels::active();
   const int64_t f = cfg_.ffn_dim;
-  matmul(pool, L.w_gate, xn_.data(), n, gate_.data(), f, mm_);
-  matmul(pool, L.w_up, xn_.data(), n, up_.data(), f, mm_);
+  const MatmulOut gate_up[] = {{&L.w_gate, gate_.data(), f}, {&L.w_up, up_.data(), f}};
+  matmul_group(pool, gate_up, xn_.data(), n, mm_);
   if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
     K.gelu_tanh_mul(gate_.data(), up_.data(), gate_.data(), n * f);
   else
@@ -263,8 +262,8 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
     resize(moe_x_, m * d);
     resize(moe_y_, m * d);
     for (int64_t j = 0; j < m; ++j) std::copy_n(&xn_[toks[j].first * d], d, &moe_x_[j * d]);
-    matmul(pool, L.exp_gate.experts[e], moe_x_.data(), m, gate_.data(), f, mm_);
-    matmul(pool, L.exp_up.experts[e], moe_x_.data(), m, up_.data(), f, mm_);
+    const MatmulOut gate_up[] = {{&L.exp_gate.experts[e], gate_.data(), f}, {&L.exp_up.experts[e], up_.data(), f}};
+    matmul_group(pool, gate_up, moe_x_.data(), m, mm_);
     if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
       K.gelu_tanh_mul(gate_.data(), up_.data(), gate_.data(), m * f);
     else

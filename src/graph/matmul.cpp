@@ -6,18 +6,24 @@
 
 namespace slm {
 
-void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n, float* y, int64_t ldy,
-            MatmulScratch& scratch) {
+namespace {
+
+// Activations in the format of `type`, converted once into scratch.act; returns the row size.
+size_t convert_activations(ThreadPool& pool, DType type, int64_t cols, const float* x, int64_t n,
+                           MatmulScratch& scratch) {
   const auto& k = kernels::active();
-  scratch.weight_bytes += w.bytes();
-  const DType act = kernels::activation_type(w.type);
-  const size_t act_row = static_cast<size_t>(*row_bytes(act, static_cast<uint64_t>(w.cols)));
+  const DType act = kernels::activation_type(type);
+  const size_t act_row = static_cast<size_t>(*row_bytes(act, static_cast<uint64_t>(cols)));
   if (scratch.act.size() < act_row * static_cast<size_t>(n)) scratch.act.resize(act_row * static_cast<size_t>(n));
   const auto quantize = k.quantize_act[kernels::slot(act)];
   pool.parallel_for(n, std::max<int64_t>(1, n / (pool.size() * 4)), [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) quantize(x + t * w.cols, scratch.act.data() + act_row * static_cast<size_t>(t), w.cols);
+    for (int64_t t = t0; t < t1; ++t) quantize(x + t * cols, scratch.act.data() + act_row * static_cast<size_t>(t), cols);
   });
+  return act_row;
+}
 
+kernels::MatmulArgs args_for(const MatView& w, const MatmulScratch& scratch, size_t act_row, int64_t n, float* y,
+                             int64_t ldy) {
   kernels::MatmulArgs a;
   a.wtype = w.type;
   a.w = w.data;
@@ -29,12 +35,59 @@ void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n, float
   a.n_tokens = n;
   a.y = y;
   a.ldy = ldy;
-  const auto fn = k.matmul[kernels::slot(w.type)];
-  // Enough chunks per thread to even out the tail, few enough to keep each chunk's rows streaming;
-  // a multiple of 16 rows so blocked kernels see whole tiles.
-  int64_t grain = w.rows / (pool.size() * 8);
-  grain = std::max<int64_t>(16, (grain + 15) / 16 * 16);
-  pool.parallel_for(w.rows, grain, [&](int64_t r0, int64_t r1) { fn(a, r0, r1); });
+  return a;
+}
+
+// Enough chunks per thread to even out the tail, few enough to keep each chunk's rows streaming;
+// a multiple of 16 rows so blocked kernels see whole tiles.
+int64_t row_grain(const ThreadPool& pool, int64_t rows) {
+  const int64_t grain = rows / (pool.size() * 8);
+  return std::max<int64_t>(16, (grain + 15) / 16 * 16);
+}
+
+}  // namespace
+
+void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n, float* y, int64_t ldy,
+            MatmulScratch& scratch) {
+  scratch.weight_bytes += w.bytes();
+  const size_t act_row = convert_activations(pool, w.type, w.cols, x, n, scratch);
+  const kernels::MatmulArgs a = args_for(w, scratch, act_row, n, y, ldy);
+  const auto fn = kernels::active().matmul[kernels::slot(w.type)];
+  pool.parallel_for(w.rows, row_grain(pool, w.rows), [&](int64_t r0, int64_t r1) { fn(a, r0, r1); });
+}
+
+void matmul_group(ThreadPool& pool, std::span<const MatmulOut> outs, const float* x, int64_t n,
+                  MatmulScratch& scratch) {
+  if (outs.empty()) return;
+  const MatView& first = *outs[0].w;
+  bool shared = outs.size() <= kMaxGroup;
+  for (const MatmulOut& o : outs)
+    shared = shared && o.w->cols == first.cols &&
+             kernels::activation_type(o.w->type) == kernels::activation_type(first.type);
+  if (!shared) {
+    for (const MatmulOut& o : outs) matmul(pool, *o.w, x, n, o.y, o.ldy, scratch);
+    return;
+  }
+  const size_t act_row = convert_activations(pool, first.type, first.cols, x, n, scratch);
+  kernels::MatmulArgs args[kMaxGroup];
+  kernels::MatmulFn fns[kMaxGroup];
+  int64_t begin[kMaxGroup + 1];
+  begin[0] = 0;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    scratch.weight_bytes += outs[i].w->bytes();
+    args[i] = args_for(*outs[i].w, scratch, act_row, n, outs[i].y, outs[i].ldy);
+    fns[i] = kernels::active().matmul[kernels::slot(outs[i].w->type)];
+    begin[i + 1] = begin[i] + outs[i].w->rows;
+  }
+  const size_t count = outs.size();
+  const int64_t total = begin[count];
+  // One dispatch over the rows of all the matrices, end to end; a chunk may span two of them.
+  pool.parallel_for(total, row_grain(pool, total), [&](int64_t r0, int64_t r1) {
+    for (size_t i = 0; i < count; ++i) {
+      const int64_t lo = std::max(r0, begin[i]), hi = std::min(r1, begin[i + 1]);
+      if (lo < hi) fns[i](args[i], lo - begin[i], hi - begin[i]);
+    }
+  });
 }
 
 }  // namespace slm

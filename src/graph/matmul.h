@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "src/engine/thread_pool.h"
@@ -22,5 +23,18 @@ struct MatmulScratch {
 // x: [n][w.cols] floats (row stride w.cols); y: [n][ldy] floats, columns [0, w.rows) written.
 void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n, float* y, int64_t ldy,
             MatmulScratch& scratch);
+
+// Several matrices over the same input (q, k and v; gate and up): the activations are converted
+// once and all the rows go out in one parallel dispatch, which matters at one token, where a
+// product takes tens of microseconds. Matrices whose activation formats differ fall back to one
+// matmul() each. At most kMaxGroup matrices.
+struct MatmulOut {
+  const MatView* w;
+  float* y;
+  int64_t ldy;
+};
+inline constexpr size_t kMaxGroup = 4;
+void matmul_group(ThreadPool& pool, std::span<const MatmulOut> outs, const float* x, int64_t n,
+                  MatmulScratch& scratch);
 
 }  // namespace slm
