@@ -27,7 +27,7 @@ const KernelTable& scalar_ref() { return *table_for("scalar"); }
 // Weight row sizes to try: a few multiples of the block size (odd block counts included).
 std::vector<int64_t> cols_for(DType t) {
   if (block_size(t) == 256) return {256, 768, 2048};
-  return {32, 96, 352, 1024};
+  return {32, 96, 352, 1024, 6368};  // 6368: past one 6144-column chunk of the AVX-512 prompt path
 }
 
 }  // namespace
