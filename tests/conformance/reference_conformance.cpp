@@ -3,6 +3,8 @@
 //   - token ids of each prompt equal llama.cpp's (BOS added as the model asks, special text parsed);
 //   - the top-20 logits at every prompt position are within the tolerance: 0.1 for F32/F16 files
 //     (the README's bound), 0.4 for quantized dense models, 1.0 for quantized MoE models;
+//   - the whole prompt in one batch gives last logits within the same tolerance of llama.cpp's, and
+//     within twice it of the token-by-token pass (their kernels may sum in different orders);
 //   - greedy generation gives llama.cpp's tokens, up to the first near-tie (a step where llama.cpp's
 //     top-2 margin is under 0.05, or ours under 0.05 for float files and under the logit tolerance
 //     for quantized ones, past which the texts may part legitimately).
@@ -137,15 +139,25 @@ bool check_case(slm::Model& model, const json& c, float tol, float tie, const st
     ok = false;
   }
 
-  // The whole prompt in one batch must agree with the token-by-token pass.
+  // The whole prompt in one batch: its last logits are held to llama.cpp's like the token-by-token
+  // pass's, and the two passes agree within twice that tolerance. (Multi-token and one-token kernels
+  // may sum in different orders; on quantized files the int8 activations turn such last-bit
+  // differences into whole quantization steps, the same noise the tolerance allows against
+  // llama.cpp. A batching bug, such as a wrong position or mask, shows up as several units.)
   slm::Session batch(model, so);
   batch.prompt(tokens);
   const auto lb = batch.logits();
   const auto ls = s.logits();
-  float bdiff = 0;
+  float bdiff = 0, bworst = 0;
   for (size_t i = 0; i < lb.size(); ++i) bdiff = std::max(bdiff, std::fabs(lb[i] - ls[i]));
-  if (bdiff > tol) {
-    std::printf("  FAIL %s: batched prompt logits differ from step-by-step by %.4f\n", label.c_str(), bdiff);
+  for (const auto& pair : tops.back()) {
+    const int32_t id = pair[0];
+    const float want = pair[1];
+    bworst = std::max(bworst, std::fabs(lb[static_cast<size_t>(id)] - want));
+  }
+  if (!routing_tie && (bworst > tol || bdiff > 2 * tol)) {
+    std::printf("  FAIL %s: batched prompt: last logits off llama.cpp's by %.4f (tolerance %.2f), off the "
+                "step-by-step pass by %.4f\n", label.c_str(), bworst, tol, bdiff);
     ok = false;
   }
 
