@@ -182,9 +182,9 @@ bool has_flag(int argc, char** argv, const char* flag) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const bool default_min_time = !has_flag(argc, argv, "--benchmark_min_time");  // before Initialize eats it
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  const bool default_min_time = !has_flag(argc, argv, "--benchmark_min_time");
   auto configure = [&](benchmark::internal::Benchmark* b) {
     b->Unit(benchmark::kMillisecond)->UseRealTime();
     if (default_min_time) b->MinTime(0.05);
