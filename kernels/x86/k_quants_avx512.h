@@ -22,6 +22,7 @@
 
 #include "kernels/blocks.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/prefetch.h"
 #include "kernels/x86/simd_util.h"
 #include "kernels/x86/tile_driver.h"
 
@@ -37,14 +38,6 @@ constexpr int kPrefetchBlocks = 4;
 // 256x2048 x 128 tokens).
 constexpr int kMatmulRows = 4;
 constexpr int kMatmulTokens = 8;
-
-// The cache lines of one weight block (blocks are not line-aligned: a line the block's last bytes
-// share with the next block is prefetched with that one).
-template <class Block>
-inline void prefetch_block(const Block* b) {
-  const char* p = reinterpret_cast<const char*>(b);
-  for (size_t off = 0; off < sizeof(Block); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
-}
 
 // ---- Q4_K ------------------------------------------------------------------------------------------
 // qs byte c * 32 + l holds element 64c + l (low nibble) and 64c + 32 + l (high nibble). A 64-byte
@@ -154,15 +147,18 @@ inline void q4k_matvec_tile(const MatmulArgs& a, int64_t r0, const Q4KConsts& c)
   const int64_t nb = a.cols / kQK_K;
   const auto* x = reinterpret_cast<const block_q8_K*>(a.x);
   const block_q4_K* w[NR];
+  const uint8_t* rows[NR];
   __m512 acc[NR];
   for (int r = 0; r < NR; ++r) {
-    w[r] = reinterpret_cast<const block_q4_K*>(a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes);
+    rows[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
+    w[r] = reinterpret_cast<const block_q4_K*>(rows[r]);
     acc[r] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
     const Q4KAct act = q4k_act(x[b]);
-    if (PF > 0 && b + PF < nb)
-      for (int r = 0; r < NR; ++r) prefetch_block(&w[r][b + PF]);
+    if constexpr (PF > 0)
+      prefetch_row_streams<NR>(rows, a.w_row_bytes, static_cast<size_t>(b) * sizeof(w[0][0]), sizeof(w[0][0]),
+                               PF * sizeof(w[0][0]));
     for (int r = 0; r < NR; ++r) q4k_row_block(w[r][b], act, c, acc[r]);
   }
   for (int r = 0; r < NR; ++r) a.y[r0 + r] = _mm512_reduce_add_ps(acc[r]);
@@ -309,15 +305,18 @@ inline void q6k_matvec_tile(const MatmulArgs& a, int64_t r0, const Q6KConsts& c)
   const int64_t nb = a.cols / kQK_K;
   const auto* x = reinterpret_cast<const block_q8_K*>(a.x);
   const block_q6_K* w[NR];
+  const uint8_t* rows[NR];
   __m512 acc[NR];
   for (int r = 0; r < NR; ++r) {
-    w[r] = reinterpret_cast<const block_q6_K*>(a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes);
+    rows[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
+    w[r] = reinterpret_cast<const block_q6_K*>(rows[r]);
     acc[r] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
     const Q6KAct act = q6k_act(x[b]);
-    if (PF > 0 && b + PF < nb)
-      for (int r = 0; r < NR; ++r) prefetch_block(&w[r][b + PF]);
+    if constexpr (PF > 0)
+      prefetch_row_streams<NR>(rows, a.w_row_bytes, static_cast<size_t>(b) * sizeof(w[0][0]), sizeof(w[0][0]),
+                               PF * sizeof(w[0][0]));
     for (int r = 0; r < NR; ++r) q6k_row_block(w[r][b], act, c, acc[r]);
   }
   for (int r = 0; r < NR; ++r) a.y[r0 + r] = _mm512_reduce_add_ps(acc[r]);

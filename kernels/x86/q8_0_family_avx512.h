@@ -26,6 +26,7 @@
 
 #include "kernels/blocks.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/prefetch.h"
 #include "kernels/x86/q8_0_family.h"
 #include "kernels/x86/simd_util.h"
 
@@ -160,19 +161,12 @@ inline void quad_tile(const MatmulArgs& a, int64_t r0, int64_t t0) {
   for (int r = 0; r < NR; ++r)
     for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
   // Generation streams each weight row once. The rows of a tile are read side by side (16 streams
-  // in flight) and each row's data 4 steps ahead is prefetched (measured at 4096 x 14336, 2 threads:
-  // 4 rows with no prefetch ~27 GB/s, 8 rows + prefetch ~37, 16 rows + prefetch ~42-44 of a ~50 GB/s
-  // probe; prefetching the next tile's rows instead was no better).
-  constexpr int64_t kPrefetchSteps = 4;
+  // in flight) and each step prefetches 4 steps ahead along the rows' streams (prefetch.h; measured
+  // at 4096 x 14336, 2 threads: 4 rows, no prefetch ~27 GB/s; 16 rows + prefetch ~42-44 of a ~50
+  // GB/s probe).
+  constexpr size_t kPrefetchDist = 4 * K::kBytes;
   for (int64_t q = 0; q < nq; ++q) {
-    if constexpr (NT == 1) {
-      for (int r = 0; r < NR; ++r) {
-        const char* p = reinterpret_cast<const char*>(w[r] + static_cast<size_t>(q + kPrefetchSteps) * K::kBytes);
-        _mm_prefetch(p, _MM_HINT_T0);  // past the row's end it touches the next row: harmless
-        _mm_prefetch(p + 64, _MM_HINT_T0);
-        if constexpr (K::kBytes > 128) _mm_prefetch(p + 128, _MM_HINT_T0);
-      }
-    }
+    if constexpr (NT == 1) prefetch_row_streams<NR>(w, a.w_row_bytes, static_cast<size_t>(q) * K::kBytes, K::kBytes, kPrefetchDist);
     XQuad xq[NT];
     for (int t = 0; t < NT; ++t)
       xq[t] = load_x_quad<K::kOffsetShift>(x[t] + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));

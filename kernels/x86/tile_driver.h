@@ -16,11 +16,10 @@
 // same template compiled with different -m flags never meets itself at link time.
 #pragma once
 
-#include <immintrin.h>
-
 #include <cstdint>
 
 #include "kernels/kernels.h"
+#include "kernels/x86/prefetch.h"
 
 namespace slm::kernels::x86 {
 namespace {
@@ -37,19 +36,12 @@ inline void matmul_tile(const MatmulArgs& a, int64_t r0, int64_t t0) {
   typename K::Acc acc[NR][NT];
   for (int r = 0; r < NR; ++r)
     for (int t = 0; t < NT; ++t) acc[r][t] = K::zero();
-  // Matrix-vector: prefetch the rows two tiles ahead, in step with this tile (the hardware prefetcher
-  // barely warms up on a 1-8 KiB row before it ends; see q8_0_family_avx512.h).
-  constexpr int kAhead = 2;
-  const bool prefetch_next = NT == 1 && r0 + (kAhead + 1) * NR <= a.rows;
-  const uint8_t* next = a.w + static_cast<size_t>(r0 + kAhead * NR) * a.w_row_bytes;
+  // Matrix-vector: prefetch along the rows' streams, 4 blocks ahead (prefetch.h).
+  const uint8_t* rows[NR];
+  for (int r = 0; r < NR; ++r) rows[r] = reinterpret_cast<const uint8_t*>(w[r]);
+  constexpr size_t kBlockBytes = sizeof(typename K::WBlock);
   for (int64_t b = 0; b < nb; ++b) {
-    if (prefetch_next) {
-      for (int r = 0; r < NR; ++r) {
-        const char* p = reinterpret_cast<const char*>(next + r * a.w_row_bytes + static_cast<size_t>(b) * sizeof(typename K::WBlock));
-        for (size_t off = 0; off < sizeof(typename K::WBlock); off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
-        _mm_prefetch(p + sizeof(typename K::WBlock) - 1, _MM_HINT_T0);
-      }
-    }
+    if constexpr (NT == 1) prefetch_row_streams<NR>(rows, a.w_row_bytes, static_cast<size_t>(b) * kBlockBytes, kBlockBytes, 4 * kBlockBytes);
     typename K::W wb[NR];
     for (int r = 0; r < NR; ++r) wb[r] = K::load(w[r][b]);
     for (int t = 0; t < NT; ++t) {
