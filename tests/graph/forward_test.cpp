@@ -283,6 +283,13 @@ TEST_CASE("MoE layer equals the dense masked reference, with and without a share
   s.attn_bias = true;
   s.shared_expert_ffn_dim = 48;
   check_against_reference(s, "qwen2moe", 2e-3);
+  // Mixtral: a llama GGUF with stacked experts (softmax router, top-k renormalised).
+  SyntheticSpec m;
+  m.architecture = "llama";
+  m.n_experts = 4;
+  m.n_experts_used = 2;
+  m.expert_ffn_dim = 40;
+  check_against_reference(m, "mixtral", 2e-3);
 }
 
 TEST_CASE("sequences interleaved in one batch give the same logits as each alone") {
