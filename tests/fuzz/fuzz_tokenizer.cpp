@@ -5,7 +5,10 @@
 //   - byte-level BPE gives every input back exactly (it can write any byte);
 //   - SentencePiece gives back well-formed text without U+2581 (which it reads as a space);
 //     (both only when no user-defined token was matched: the text after one gets a space prefix)
-//   - StreamDecoder pieces are whole characters for well-formed text and add up to decode().
+//   - StreamDecoder pieces are whole characters for well-formed text and add up to decode();
+//   - rendered into a chat template as two messages (split at the first NUL byte), the text yields
+//     exactly the template's own control tokens (src/text/chat_prompt.h), and the rendering keeps
+//     the text unchanged.
 // The first input byte picks the vocabulary and whether special-token texts are parsed.
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +21,7 @@
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 #include "slm/error.h"
+#include "src/text/chat_prompt.h"
 #include "src/text/stream_decoder.h"
 #include "src/text/tokenizer.h"
 #include "src/text/unicode.h"
@@ -116,6 +120,10 @@ slm::Tokenizer make_bpe() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const slm::Tokenizer spm = make_spm();
   static const slm::Tokenizer bpe = make_bpe();
+  static const slm::ChatTemplate spm_chat =
+      slm::ChatTemplate::parse("{% for m in messages %}[{{ m.role }}]{{ m.content }}<|im_end|>{% endfor %}");
+  static const slm::ChatTemplate bpe_chat =
+      slm::ChatTemplate::parse("{% for m in messages %}[{{ m.role }}]{{ m.content }}<|endoftext|>{% endfor %}");
   if (size == 0) return 0;
   const bool use_bpe = data[0] & 1;
   const bool parse_special = data[0] & 2;
@@ -146,6 +154,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     joined += stream.flush();
     check(joined == decoded, "StreamDecoder pieces differ from decode()");
+
+    // The text as user messages of a chat: only the template's markers become control tokens.
+    const std::string marker = use_bpe ? "<|endoftext|>" : "<|im_end|>";
+    const int32_t marker_id = tok.find_token(marker);
+    const slm::ChatTemplate& tmpl = use_bpe ? bpe_chat : spm_chat;
+    if (slm::text::utf8_is_valid(text)) {  // JSON strings hold Unicode text
+      const size_t nul = text.find('\0');
+      slm::ChatRequest req;
+      req.messages.push_back({{"role", "user"}, {"content", std::string(text.substr(0, nul))}});
+      if (nul != std::string_view::npos)
+        req.messages.push_back({{"role", "assistant"}, {"content", std::string(text.substr(nul + 1))}});
+      const slm::ChatPrompt prompt = slm::render_chat_prompt(tmpl, req, tok);
+      check(prompt.text.find(std::string(text.substr(0, nul))) != std::string::npos, "user text changed by rendering");
+      size_t markers = 0, controls = 0;
+      for (int32_t id : slm::tokenize_chat_prompt(tok, prompt, false)) {
+        markers += id == marker_id;
+        controls += tok.is_control(id);
+      }
+      check(markers == req.messages.size(), "user text produced a control token, or a marker was lost");
+      check(controls == markers, "user text produced a control token");
+    }
   } catch (const slm::Error& e) {
     std::fprintf(stderr, "fuzz_tokenizer: unexpected slm::Error: %s\n", e.what());
     std::abort();
