@@ -3,8 +3,10 @@
 // dot_u8_s8 is one vpdpbusd instead of maddubs + madd, and 32 vector registers allow 4 rows x 4
 // tokens of accumulators.
 // GCC 12 reports its own _mm512_undefined_*() placeholders in avx512fintrin.h as uninitialized.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 #include "kernels/x86/float_matmul.h"
 #include "kernels/x86/k_quants.h"
