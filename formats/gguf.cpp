@@ -483,9 +483,9 @@ GgufFile::GgufFile(GgufFile&&) noexcept = default;
 GgufFile& GgufFile::operator=(GgufFile&&) noexcept = default;
 GgufFile::~GgufFile() = default;
 
-GgufFile GgufFile::open(const std::filesystem::path& path) {
+GgufFile GgufFile::open(const std::filesystem::path& path, MapMode mode) {
   auto impl = std::make_unique<Impl>();
-  impl->mapping = MappedFile::open(path);
+  impl->mapping = MappedFile::open(path, mode);
   impl->bytes = impl->mapping.bytes();
   impl->name = path.string();
   impl->parse();

@@ -24,6 +24,8 @@
 #include <string_view>
 #include <type_traits>
 #include <variant>
+
+#include "formats/mapped_file.h"
 #include <vector>
 
 #include "formats/mapped_file.h"
@@ -101,8 +103,9 @@ concept MetadataArrayElement = MetadataScalar<T> && !std::is_same_v<T, bool>;
 
 class GgufFile {
  public:
-  // Maps and validates the file. Throws slm::Error(io | format | unsupported).
-  static GgufFile open(const std::filesystem::path& path);
+  // Maps and validates the file (MapMode::huge_pages: reads it into huge-page memory, see
+  // formats/mapped_file.h). Throws slm::Error(io | format | unsupported).
+  static GgufFile open(const std::filesystem::path& path, MapMode mode = MapMode::file);
   // Validates bytes already in memory (tests, fuzzing). The bytes must outlive the GgufFile;
   // `name` stands for the file name in error messages.
   static GgufFile from_memory(std::span<const uint8_t> bytes, std::string name);

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -13,7 +15,38 @@
 
 namespace slm {
 
-MappedFile MappedFile::open(const std::filesystem::path& path) {
+namespace {
+
+// Moves a file mapping's bytes into anonymous memory advised for transparent huge pages (see the
+// header). Returns the block (2 MiB aligned inside [*base, *base + *base_size)).
+const uint8_t* copy_to_huge_pages(const std::filesystem::path& path, const uint8_t* src, size_t size, void** base,
+                                  size_t* base_size) {
+  constexpr size_t kHuge = size_t{2} << 20, kStep = size_t{8} << 20;
+  if (size > SIZE_MAX - kHuge) throw Error(ErrorKind::io, path.string(), "file too large to copy into memory");
+  *base_size = size + kHuge;
+  void* block = ::mmap(nullptr, *base_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (block == MAP_FAILED)
+    throw Error(ErrorKind::io, path.string(), std::string("cannot allocate memory for its weights: ") + std::strerror(errno));
+  *base = block;
+  const uintptr_t start = reinterpret_cast<uintptr_t>(block);
+  uint8_t* dst = static_cast<uint8_t*>(block) + ((kHuge - start % kHuge) % kHuge);
+  ::madvise(dst, size, MADV_HUGEPAGE);  // advice only: without THP the copy still works
+  for (size_t off = 0; off < size; off += kStep) {
+    const size_t n = std::min(kStep, size - off);
+    std::memcpy(dst + off, src + off, n);
+    // The file's pages of this step leave this process (the page cache may keep them).
+    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const uintptr_t a = (reinterpret_cast<uintptr_t>(src + off) / page) * page;
+    const uintptr_t b = (reinterpret_cast<uintptr_t>(src + off + n) / page) * page;
+    if (b > a) ::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
+  }
+  ::mprotect(block, *base_size, PROT_READ);
+  return dst;
+}
+
+}  // namespace
+
+MappedFile MappedFile::open(const std::filesystem::path& path, MapMode mode) {
   MappedFile m;
   m.path_ = path;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -37,26 +70,47 @@ MappedFile MappedFile::open(const std::filesystem::path& path) {
       throw Error(ErrorKind::io, path.string(), std::string("cannot mmap: ") + std::strerror(e));
     }
     m.data_ = static_cast<const uint8_t*>(p);
+    m.region_ = p;
+    m.region_size_ = m.size_;
+    if (mode == MapMode::huge_pages) {
+      void* base = nullptr;
+      size_t base_size = 0;
+      try {
+        m.data_ = copy_to_huge_pages(path, m.data_, m.size_, &base, &base_size);
+      } catch (...) {
+        ::close(fd);
+        throw;  // m's destructor unmaps the file
+      }
+      ::munmap(p, m.size_);
+      m.region_ = base;
+      m.region_size_ = base_size;
+    }
   }
   ::close(fd);
   return m;
 }
 
 MappedFile::MappedFile(MappedFile&& o) noexcept
-    : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)), path_(std::move(o.path_)) {}
+    : data_(std::exchange(o.data_, nullptr)),
+      size_(std::exchange(o.size_, 0)),
+      region_(std::exchange(o.region_, nullptr)),
+      region_size_(std::exchange(o.region_size_, 0)),
+      path_(std::move(o.path_)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   if (this != &o) {
-    if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+    if (region_) ::munmap(region_, region_size_);
     data_ = std::exchange(o.data_, nullptr);
     size_ = std::exchange(o.size_, 0);
+    region_ = std::exchange(o.region_, nullptr);
+    region_size_ = std::exchange(o.region_size_, 0);
     path_ = std::move(o.path_);
   }
   return *this;
 }
 
 MappedFile::~MappedFile() {
-  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (region_) ::munmap(region_, region_size_);
 }
 
 }  // namespace slm

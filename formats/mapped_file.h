@@ -1,4 +1,11 @@
 // A read-only memory mapping of a whole file (POSIX mmap), released on destruction.
+//
+// MapMode::huge_pages reads the file instead into anonymous memory that the kernel is asked to back
+// with 2 MiB transparent huge pages (madvise): streaming it then misses the TLB far less than
+// through 4 KiB file pages (5-15% faster generation measured, bench/RESULTS.md). The copy is made in
+// 8 MiB steps, each step's file pages released from this process right after, so resident memory
+// never holds much more than one copy; the pages are private (not shared with other processes) and
+// read-only once filled.
 #pragma once
 
 #include <cstddef>
@@ -9,10 +16,13 @@
 
 namespace slm {
 
+enum class MapMode { file, huge_pages };
+
 class MappedFile {
  public:
-  // Throws slm::Error(io) naming the path when the file cannot be opened or mapped.
-  static MappedFile open(const std::filesystem::path& path);
+  // Throws slm::Error(io) naming the path when the file cannot be opened, mapped or (huge_pages)
+  // copied into memory.
+  static MappedFile open(const std::filesystem::path& path, MapMode mode = MapMode::file);
 
   MappedFile() = default;
   MappedFile(MappedFile&& o) noexcept;
@@ -29,6 +39,8 @@ class MappedFile {
  private:
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  void* region_ = nullptr;   // what munmap releases: the mapping, or the anonymous block
+  size_t region_size_ = 0;
   std::filesystem::path path_;
 };
 

@@ -29,11 +29,12 @@ struct RunArgs {
   bool no_bos = false;
   bool ignore_eos = false;
   bool quiet = false;
+  bool huge_pages = false;
   std::vector<std::string> stop;
 };
 
 int run(const RunArgs& a) {
-  slm::Model model = slm::Model::load(slm::cli::resolve_model(a.model));
+  slm::Model model = slm::Model::load(slm::cli::resolve_model(a.model), {.huge_pages = a.huge_pages});
   std::string prompt = a.prompt;
   if (!a.prompt_file.empty()) prompt = slm::cli::read_file(a.prompt_file);
   slm::TokenizeOptions t;
@@ -100,5 +101,6 @@ SLM_COMMAND(run) {
   sub->add_flag("--no-bos", a->no_bos, "Do not add BOS");
   sub->add_flag("--ignore-eos", a->ignore_eos, "Keep generating past end-of-generation tokens");
   sub->add_flag("-q,--quiet", a->quiet, "No statistics on stderr");
+  sub->add_flag("--hugepages", a->huge_pages, "Read the weights into 2 MiB huge pages instead of using the file mapping (faster generation; copies the file)");
   return {sub, [a] { return run(*a); }};
 }

@@ -30,6 +30,15 @@ struct ModelInfo {
   std::string chat_template;     // the model's own Jinja template, or empty
 };
 
+struct LoadOptions {
+  // Read a GGUF file's weights into anonymous memory backed by 2 MiB transparent huge pages instead
+  // of using them in place through the file mapping: fewer TLB misses while streaming them, 5-15%
+  // faster generation measured (bench/RESULTS.md). Loading copies the file (resident memory stays
+  // about one copy; the pages are not shared with other processes). Hugging Face folders are
+  // always used through their mappings: asking for this with one is an error.
+  bool huge_pages = false;
+};
+
 struct TokenizeOptions {
   bool add_bos = true;          // add BOS when the model's tokenizer asks for it
   bool parse_special = false;   // false: text like "<|im_end|>" stays plain text, never a control token
@@ -48,8 +57,9 @@ struct ChatOptions {
 
 class Model {
  public:
-  // Loads a GGUF file (weights are memory-mapped, not copied). Throws slm::Error.
-  static Model load(const std::string& path);
+  // Loads a GGUF file or a Hugging Face folder (weights are memory-mapped, not copied, unless
+  // options.huge_pages). Throws slm::Error.
+  static Model load(const std::string& path, const LoadOptions& options = {});
 
   ModelInfo info() const;
 

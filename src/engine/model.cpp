@@ -9,7 +9,9 @@
 
 namespace slm {
 
-Model Model::load(const std::string& path) { return Model(LoadedModel::load(path)); }
+Model Model::load(const std::string& path, const LoadOptions& options) {
+  return Model(LoadedModel::load(path, options.huge_pages ? MapMode::huge_pages : MapMode::file));
+}
 
 ModelInfo Model::info() const {
   const ModelConfig& c = impl_->config();

@@ -148,8 +148,8 @@ struct ModelLoader {
   void compute_traffic() { m.bytes_per_token_ = bytes_per_token(m.config_, m.weights_, m.weight_bytes_); }
 
 
-  static std::shared_ptr<const LoadedModel> load_gguf(const std::filesystem::path& path) {
-    auto file = std::make_shared<gguf::GgufFile>(gguf::GgufFile::open(path));
+  static std::shared_ptr<const LoadedModel> load_gguf(const std::filesystem::path& path, MapMode mode) {
+    auto file = std::make_shared<gguf::GgufFile>(gguf::GgufFile::open(path, mode));
     std::shared_ptr<LoadedModel> m(new LoadedModel());
     m->path_ = path;
     m->storage_ = file;
@@ -168,10 +168,15 @@ struct ModelLoader {
 LoadedModel::LoadedModel() = default;
 LoadedModel::~LoadedModel() = default;
 
-std::shared_ptr<const LoadedModel> LoadedModel::load(const std::filesystem::path& path) {
+std::shared_ptr<const LoadedModel> LoadedModel::load(const std::filesystem::path& path, MapMode mode) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return load_hf_model(path);
-  return ModelLoader::load_gguf(path);
+  if (std::filesystem::is_directory(path, ec)) {
+    if (mode == MapMode::huge_pages)
+      throw Error(ErrorKind::unsupported, path.string(),
+                  "huge-page loading applies to GGUF files; a Hugging Face folder is used through its mappings");
+    return load_hf_model(path);
+  }
+  return ModelLoader::load_gguf(path, mode);
 }
 
 }  // namespace slm

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/mapped_file.h"
 #include "src/model/config.h"
 #include "src/model/weights.h"
 #include "src/text/tokenizer.h"
@@ -20,7 +21,8 @@ namespace gguf { class GgufFile; }
 class LoadedModel {
  public:
   // A GGUF file or a Hugging Face folder. Throws slm::Error naming the file and what was wrong.
-  static std::shared_ptr<const LoadedModel> load(const std::filesystem::path& path);
+  // MapMode::huge_pages (GGUF only) reads the file into huge-page memory (formats/mapped_file.h).
+  static std::shared_ptr<const LoadedModel> load(const std::filesystem::path& path, MapMode mode = MapMode::file);
 
   const ModelConfig& config() const noexcept { return config_; }
   const Weights& weights() const noexcept { return weights_; }

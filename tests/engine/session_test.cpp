@@ -1,12 +1,14 @@
 // Session behaviour users of other engines keep tripping over, on a synthetic model (no ../shared).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "slm/slm.h"
 #include "src/model/synthetic.h"
+#include "tests/support/shared_data.h"
 
 namespace fs = std::filesystem;
 
@@ -228,4 +230,24 @@ TEST_CASE("MoE generation reads only the active experts' weights, by counted byt
   for (const auto& layer : session.expert_counts())
     for (uint64_t c : layer) routed += c;
   CHECK(routed == static_cast<uint64_t>(info.n_layers) * 2 * (3 + 16));  // top-2 for every processed token
+}
+
+TEST_CASE("huge-page loading gives the very same model, and a clear error for HF folders") {
+  auto mapped = slm::Model::load(model_path());
+  auto copied = slm::Model::load(model_path(), {.huge_pages = true});
+  const std::vector<int32_t> prompt = {1, 300, 301, 302};
+  slm::Session a(mapped), b(copied);
+  a.prompt(prompt);
+  b.prompt(prompt);
+  const auto la = a.logits(), lb = b.logits();
+  CHECK(std::equal(la.begin(), la.end(), lb.begin(), lb.end()));  // the same bytes: bit-identical
+  CHECK(a.generate(greedy(8)).tokens == b.generate(greedy(8)).tokens);
+  if (auto hf = SLM_REQUIRE_SHARED("models/stories260K/stories260K-hf")) {
+    try {
+      (void)slm::Model::load(hf->string(), {.huge_pages = true});
+      FAIL("no error");
+    } catch (const slm::Error& e) {
+      CHECK(e.kind() == slm::ErrorKind::unsupported);
+    }
+  }
 }
