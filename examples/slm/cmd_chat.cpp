@@ -81,7 +81,8 @@ int chat(const ChatArgs& a) {
   std::vector<slm::ChatMessage> messages;
   if (!a.system.empty()) messages.push_back({"system", a.system});
   const size_t first_turn = messages.size();
-  (void)model.apply_chat_template(messages, co);  // a missing or broken template fails before any input
+  // (Not rendered yet: a valid template may reject an empty conversation, e.g. one that reads
+  // messages[0]; a broken one fails at the first turn with the template's own error.)
 
   slm::SessionOptions so;
   so.context_size = a.ctx;
