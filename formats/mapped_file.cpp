@@ -31,11 +31,11 @@ const uint8_t* copy_to_huge_pages(const std::filesystem::path& path, const uint8
   const uintptr_t start = reinterpret_cast<uintptr_t>(block);
   uint8_t* dst = static_cast<uint8_t*>(block) + ((kHuge - start % kHuge) % kHuge);
   ::madvise(dst, size, MADV_HUGEPAGE);  // advice only: without THP the copy still works
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   for (size_t off = 0; off < size; off += kStep) {
     const size_t n = std::min(kStep, size - off);
     std::memcpy(dst + off, src + off, n);
     // The file's pages of this step leave this process (the page cache may keep them).
-    const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
     const uintptr_t a = (reinterpret_cast<uintptr_t>(src + off) / page) * page;
     const uintptr_t b = (reinterpret_cast<uintptr_t>(src + off + n) / page) * page;
     if (b > a) ::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);

@@ -7,9 +7,9 @@
 
 #include <cstdio>
 #include <iostream>
-#include <random>
 
 #include "examples/slm/command.h"
+#include "examples/slm/generation_args.h"
 #include "examples/slm/model_arg.h"
 #include "slm/slm.h"
 
@@ -21,16 +21,8 @@ struct ChatArgs {
   std::string template_file;
   std::vector<std::string> vars;  // KEY=JSON
   int32_t n_predict = 512;
-  float temp = 0.8f;
-  int64_t seed = -1;
-  int32_t top_k = 40;
-  float top_p = 0.95f;
-  float min_p = 0.05f;
-  float repeat_penalty = 1.0f;
-  int32_t threads = 0;
-  int32_t ctx = 0;
   bool verbose = false;
-  bool huge_pages = false;
+  slm::cli::GenerationArgs gen;
 };
 
 // Reads one user turn; false at end of input.
@@ -71,7 +63,7 @@ std::string extra_vars_json(const std::vector<std::string>& vars) {
 }
 
 int chat(const ChatArgs& a) {
-  slm::Model model = slm::Model::load(slm::cli::resolve_model(a.model), {.huge_pages = a.huge_pages});
+  slm::Model model = slm::Model::load(slm::cli::resolve_model(a.model), a.gen.load());
   slm::ChatOptions co;
   if (!a.template_file.empty()) co.chat_template = slm::cli::read_file(a.template_file);
   if (co.chat_template.empty() && model.info().chat_template.empty())
@@ -84,19 +76,11 @@ int chat(const ChatArgs& a) {
   // (Not rendered yet: a valid template may reject an empty conversation, e.g. one that reads
   // messages[0]; a broken one fails at the first turn with the template's own error.)
 
-  slm::SessionOptions so;
-  so.context_size = a.ctx;
-  so.n_threads = a.threads;
-  slm::Session session(model, so);
+  slm::Session session(model, a.gen.session());
 
   slm::GenerateOptions g;
   g.max_tokens = a.n_predict;
-  g.sampling.temperature = a.temp;
-  g.sampling.top_k = a.top_k;
-  g.sampling.top_p = a.top_p;
-  g.sampling.min_p = a.min_p;
-  g.sampling.repeat_penalty = a.repeat_penalty;
-  g.sampling.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
+  g.sampling = a.gen.sampling();
 
   const bool interactive = ::isatty(STDIN_FILENO);
   std::string turn;
@@ -149,15 +133,7 @@ SLM_COMMAND(chat) {
   sub->add_option("--template", a->template_file, "Jinja chat template file to use instead of the model's own");
   sub->add_option("--var", a->vars, "Template variable KEY=JSON, e.g. enable_thinking=false (repeatable)");
   sub->add_option("-n,--n-predict", a->n_predict, "Most tokens per reply (default 512)")->check(CLI::NonNegativeNumber);
-  sub->add_option("--temp", a->temp, "Temperature; 0 is greedy (default 0.8)")->check(CLI::NonNegativeNumber);
-  sub->add_option("--seed", a->seed, "Sampling seed (default: random)");
-  sub->add_option("--top-k", a->top_k, "Top-k, 0 off (default 40)");
-  sub->add_option("--top-p", a->top_p, "Top-p, 1 off (default 0.95)")->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--min-p", a->min_p, "Min-p, 0 off (default 0.05)")->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--repeat-penalty", a->repeat_penalty, "Repetition penalty, 1 off (default 1)")->check(CLI::PositiveNumber);
-  sub->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
-  sub->add_option("-c,--ctx", a->ctx, "Context size (default: model's, at most 4096)")->check(CLI::NonNegativeNumber);
+  a->gen.add_to(sub);
   sub->add_flag("-v,--verbose", a->verbose, "Per-turn statistics on stderr");
-  sub->add_flag("--hugepages", a->huge_pages, "Read the weights into 2 MiB huge pages instead of using the file mapping (faster generation; copies the file)");
   return {sub, [a] { return chat(*a); }};
 }

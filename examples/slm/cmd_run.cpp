@@ -2,9 +2,9 @@
 // statistics go to stderr.
 #include <cstdio>
 #include <iostream>
-#include <random>
 
 #include "examples/slm/command.h"
+#include "examples/slm/generation_args.h"
 #include "examples/slm/model_arg.h"
 #include "slm/slm.h"
 
@@ -15,26 +15,17 @@ struct RunArgs {
   std::string prompt;
   std::string prompt_file;
   int32_t n_predict = 128;
-  float temp = 0.8f;
-  int64_t seed = -1;
-  int32_t top_k = 40;
-  float top_p = 0.95f;
-  float min_p = 0.05f;
-  float repeat_penalty = 1.0f;
-  int32_t repeat_last_n = 64;
-  int32_t threads = 0;
-  int32_t ctx = 0;
   int32_t batch = 256;
   bool special = false;
   bool no_bos = false;
   bool ignore_eos = false;
   bool quiet = false;
-  bool huge_pages = false;
   std::vector<std::string> stop;
+  slm::cli::GenerationArgs gen;
 };
 
 int run(const RunArgs& a) {
-  slm::Model model = slm::Model::load(slm::cli::resolve_model(a.model), {.huge_pages = a.huge_pages});
+  slm::Model model = slm::Model::load(slm::cli::resolve_model(a.model), a.gen.load());
   std::string prompt = a.prompt;
   if (!a.prompt_file.empty()) prompt = slm::cli::read_file(a.prompt_file);
   slm::TokenizeOptions t;
@@ -42,9 +33,7 @@ int run(const RunArgs& a) {
   t.parse_special = a.special;
   const std::vector<int32_t> tokens = model.tokenize(prompt, t);
 
-  slm::SessionOptions so;
-  so.context_size = a.ctx;
-  so.n_threads = a.threads;
+  slm::SessionOptions so = a.gen.session();
   so.batch_size = a.batch;
   slm::Session session(model, so);
   session.prompt(tokens);
@@ -53,13 +42,7 @@ int run(const RunArgs& a) {
   g.max_tokens = a.n_predict;
   g.stop = a.stop;
   g.stop_at_end_of_generation = !a.ignore_eos;
-  g.sampling.temperature = a.temp;
-  g.sampling.top_k = a.top_k;
-  g.sampling.top_p = a.top_p;
-  g.sampling.min_p = a.min_p;
-  g.sampling.repeat_penalty = a.repeat_penalty;
-  g.sampling.penalty_last_n = a.repeat_last_n;
-  g.sampling.seed = a.seed >= 0 ? static_cast<uint64_t>(a.seed) : std::random_device{}();
+  g.sampling = a.gen.sampling();
   const slm::GenerateResult r = session.generate(g, [](std::string_view piece, int32_t) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
@@ -86,21 +69,12 @@ SLM_COMMAND(run) {
   auto* f = sub->add_option("-f,--file", a->prompt_file, "Read the prompt from a file");
   p->excludes(f);
   sub->add_option("-n,--n-predict", a->n_predict, "Tokens to generate (default 128)")->check(CLI::NonNegativeNumber);
-  sub->add_option("--temp", a->temp, "Temperature; 0 is greedy (default 0.8)")->check(CLI::NonNegativeNumber);
-  sub->add_option("--seed", a->seed, "Sampling seed (default: random)");
-  sub->add_option("--top-k", a->top_k, "Top-k, 0 off (default 40)");
-  sub->add_option("--top-p", a->top_p, "Top-p, 1 off (default 0.95)")->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--min-p", a->min_p, "Min-p, 0 off (default 0.05)")->check(CLI::Range(0.0, 1.0));
-  sub->add_option("--repeat-penalty", a->repeat_penalty, "Repetition penalty, 1 off (default 1)")->check(CLI::PositiveNumber);
-  sub->add_option("--repeat-last-n", a->repeat_last_n, "Tokens the penalty looks back at (default 64)");
+  a->gen.add_to(sub);
   sub->add_option("--stop", a->stop, "Stop string (repeatable)");
-  sub->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
-  sub->add_option("-c,--ctx", a->ctx, "Context size (default: model's, at most 4096)")->check(CLI::NonNegativeNumber);
   sub->add_option("-b,--batch", a->batch, "Prompt tokens per forward pass (default 256)")->check(CLI::PositiveNumber);
   sub->add_flag("--special", a->special, "Parse special-token text in the prompt (default: plain text)");
   sub->add_flag("--no-bos", a->no_bos, "Do not add BOS");
   sub->add_flag("--ignore-eos", a->ignore_eos, "Keep generating past end-of-generation tokens");
   sub->add_flag("-q,--quiet", a->quiet, "No statistics on stderr");
-  sub->add_flag("--hugepages", a->huge_pages, "Read the weights into 2 MiB huge pages instead of using the file mapping (faster generation; copies the file)");
   return {sub, [a] { return run(*a); }};
 }

@@ -142,28 +142,6 @@ inline void q4k_row_block(const block_q4_K& b, const Q4KAct& a, const Q4KConsts&
                          _mm512_permutexvar_ps(_mm512_set1_epi32(1), dd512), acc);
 }
 
-template <int NR, int PF>
-inline void q4k_matvec_tile(const MatmulArgs& a, int64_t r0, const Q4KConsts& c) {
-  const int64_t nb = a.cols / kQK_K;
-  const auto* x = reinterpret_cast<const block_q8_K*>(a.x);
-  const block_q4_K* w[NR];
-  const uint8_t* rows[NR];
-  __m512 acc[NR];
-  for (int r = 0; r < NR; ++r) {
-    rows[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
-    w[r] = reinterpret_cast<const block_q4_K*>(rows[r]);
-    acc[r] = _mm512_setzero_ps();
-  }
-  for (int64_t b = 0; b < nb; ++b) {
-    const Q4KAct act = q4k_act(x[b]);
-    if constexpr (PF > 0)
-      prefetch_row_streams<NR>(rows, a.w_row_bytes, static_cast<size_t>(b) * sizeof(w[0][0]), sizeof(w[0][0]),
-                               PF * sizeof(w[0][0]));
-    for (int r = 0; r < NR; ++r) q4k_row_block(w[r][b], act, c, acc[r]);
-  }
-  for (int r = 0; r < NR; ++r) a.y[r0 + r] = _mm512_reduce_add_ps(acc[r]);
-}
-
 // Several tokens: a block kernel for tile_driver.h. Each decoded weight block serves NT tokens, so
 // the weight side is rearranged instead of the activation: the levels come out in element order.
 struct Q4_KKernel512 {
@@ -211,20 +189,16 @@ struct Q4_KKernel512 {
   static float reduce(const Acc& acc) { return _mm512_reduce_add_ps(acc); }
 };
 
-void matmul_q4_K_avx512(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
-  if (a.n_tokens != 1) {
-    matmul_tiled<Q4_KKernel512, kMatmulRows, kMatmulTokens>(a, row_begin, row_end);
-    return;
-  }
-  const Q4KConsts& c = q4k_consts();
-  int64_t r = row_begin;
-  for (; r + kMatvecRows <= row_end; r += kMatvecRows) q4k_matvec_tile<kMatvecRows, kPrefetchBlocks>(a, r, c);
-  if (r + 4 <= row_end) {
-    q4k_matvec_tile<4, kPrefetchBlocks>(a, r, c);
-    r += 4;
-  }
-  for (; r < row_end; ++r) q4k_matvec_tile<1, 0>(a, r, c);
-}
+// The operations matvec_tile and matmul_kquant_avx512 need from one type.
+struct Q4KOps {
+  using Block = block_q4_K;
+  using Act = Q4KAct;
+  using Consts = Q4KConsts;
+  using Kernel512 = Q4_KKernel512;
+  static Act act(const block_q8_K& x) { return q4k_act(x); }
+  static void row_block(const Block& w, const Act& x, const Consts& c, __m512& acc) { q4k_row_block(w, x, c, acc); }
+  static const Consts& consts() { return q4k_consts(); }
+};
 
 // ---- Q6_K ------------------------------------------------------------------------------------------
 // Half h (128 elements) of a super-block: ql[64h .. 64h+64) and qh[32h .. 32h+32). Element
@@ -300,28 +274,6 @@ inline void q6k_row_block(const block_q6_K& b, const Q6KAct& a, const Q6KConsts&
   acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(fp16_scalar(b.d) * a.d), acc);
 }
 
-template <int NR, int PF>
-inline void q6k_matvec_tile(const MatmulArgs& a, int64_t r0, const Q6KConsts& c) {
-  const int64_t nb = a.cols / kQK_K;
-  const auto* x = reinterpret_cast<const block_q8_K*>(a.x);
-  const block_q6_K* w[NR];
-  const uint8_t* rows[NR];
-  __m512 acc[NR];
-  for (int r = 0; r < NR; ++r) {
-    rows[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
-    w[r] = reinterpret_cast<const block_q6_K*>(rows[r]);
-    acc[r] = _mm512_setzero_ps();
-  }
-  for (int64_t b = 0; b < nb; ++b) {
-    const Q6KAct act = q6k_act(x[b]);
-    if constexpr (PF > 0)
-      prefetch_row_streams<NR>(rows, a.w_row_bytes, static_cast<size_t>(b) * sizeof(w[0][0]), sizeof(w[0][0]),
-                               PF * sizeof(w[0][0]));
-    for (int r = 0; r < NR; ++r) q6k_row_block(w[r][b], act, c, acc[r]);
-  }
-  for (int r = 0; r < NR; ++r) a.y[r0 + r] = _mm512_reduce_add_ps(acc[r]);
-}
-
 // Several tokens: a block kernel for tile_driver.h (the levels are in element order already).
 struct Q6_KKernel512 {
   static constexpr int kBlock = 256;
@@ -367,19 +319,57 @@ struct Q6_KKernel512 {
   static float reduce(const Acc& acc) { return _mm512_reduce_add_ps(acc); }
 };
 
-void matmul_q6_K_avx512(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
+struct Q6KOps {
+  using Block = block_q6_K;
+  using Act = Q6KAct;
+  using Consts = Q6KConsts;
+  using Kernel512 = Q6_KKernel512;
+  static Act act(const block_q8_K& x) { return q6k_act(x); }
+  static void row_block(const Block& w, const Act& x, const Consts& c, __m512& acc) { q6k_row_block(w, x, c, acc); }
+  static const Consts& consts() { return q6k_consts(); }
+};
+
+// ---- matrix-vector tiles and the MatmulFn, for Q4KOps and Q6KOps ----------------------------------
+
+// NR rows side by side: the activation block is prepared once per super-block for all of them, and
+// the rows' streams are prefetched PF blocks ahead (prefetch.h).
+template <class Ops, int NR, int PF>
+inline void kquant_matvec_tile(const MatmulArgs& a, int64_t r0, const typename Ops::Consts& c) {
+  using Block = typename Ops::Block;
+  const int64_t nb = a.cols / kQK_K;
+  const auto* x = reinterpret_cast<const block_q8_K*>(a.x);
+  const uint8_t* rows[NR];
+  __m512 acc[NR];
+  for (int r = 0; r < NR; ++r) {
+    rows[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
+    acc[r] = _mm512_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const typename Ops::Act act = Ops::act(x[b]);
+    if constexpr (PF > 0)
+      prefetch_row_streams<NR>(rows, a.w_row_bytes, static_cast<size_t>(b) * sizeof(Block), sizeof(Block),
+                               PF * sizeof(Block));
+    for (int r = 0; r < NR; ++r) Ops::row_block(reinterpret_cast<const Block*>(rows[r])[b], act, c, acc[r]);
+  }
+  for (int r = 0; r < NR; ++r) a.y[r0 + r] = _mm512_reduce_add_ps(acc[r]);
+}
+
+// The MatmulFn: one token in tiles of kMatvecRows (then 4, then 1) rows; several tokens through
+// tile_driver.h with the 512-bit block kernel.
+template <class Ops>
+void matmul_kquant_avx512(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   if (a.n_tokens != 1) {
-    matmul_tiled<Q6_KKernel512, kMatmulRows, kMatmulTokens>(a, row_begin, row_end);
+    matmul_tiled<typename Ops::Kernel512, kMatmulRows, kMatmulTokens>(a, row_begin, row_end);
     return;
   }
-  const Q6KConsts& c = q6k_consts();
+  const typename Ops::Consts& c = Ops::consts();
   int64_t r = row_begin;
-  for (; r + kMatvecRows <= row_end; r += kMatvecRows) q6k_matvec_tile<kMatvecRows, kPrefetchBlocks>(a, r, c);
+  for (; r + kMatvecRows <= row_end; r += kMatvecRows) kquant_matvec_tile<Ops, kMatvecRows, kPrefetchBlocks>(a, r, c);
   if (r + 4 <= row_end) {
-    q6k_matvec_tile<4, kPrefetchBlocks>(a, r, c);
+    kquant_matvec_tile<Ops, 4, kPrefetchBlocks>(a, r, c);
     r += 4;
   }
-  for (; r < row_end; ++r) q6k_matvec_tile<1, 0>(a, r, c);
+  for (; r < row_end; ++r) kquant_matvec_tile<Ops, 1, 0>(a, r, c);
 }
 
 }  // namespace

@@ -148,42 +148,39 @@ inline __m512 quad_dot(const Quad& w, const XQuad& x, __m512 acc) {
   return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(w.d, x.q.d), acc);
 }
 
-// NR rows x NT tokens: 4-block steps, then the leftover blocks one by one.
-template <class K, int NR, int NT>
-inline void quad_tile(const MatmulArgs& a, int64_t r0, int64_t t0) {
-  using WBlock = typename K::Block::WBlock;
-  const int64_t nb = a.cols / 32, nq = nb / 4;
+// The blocks past the last whole 4-block step (cols / 32 not a multiple of 4), one by one with the
+// 256-bit block kernel.
+template <class K>
+inline float leftover_blocks(const MatmulArgs& a, const uint8_t* w_row, const uint8_t* x_row) {
+  const auto* wb = reinterpret_cast<const typename K::Block::WBlock*>(w_row);
+  const auto* xb = reinterpret_cast<const block_q8_0*>(x_row);
+  const int64_t nb = a.cols / 32;
+  __m256 tail = _mm256_setzero_ps();
+  for (int64_t b = nb / 4 * 4; b < nb; ++b) K::Block::accumulate(K::Block::load(wb[b]), xb[b], tail);
+  return hsum(tail);
+}
+
+// Matrix-vector (one token), NR rows side by side: 4-block steps, then the leftover blocks.
+template <class K, int NR>
+inline void matvec_tile(const MatmulArgs& a, int64_t r0) {
+  const int64_t nq = a.cols / 128;
   const uint8_t* w[NR];
-  const uint8_t* x[NT];
-  for (int r = 0; r < NR; ++r) w[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
-  for (int t = 0; t < NT; ++t) x[t] = a.x + static_cast<size_t>(t0 + t) * a.x_row_bytes;
-  __m512 acc[NR][NT];
-  for (int r = 0; r < NR; ++r)
-    for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
+  __m512 acc[NR];
+  for (int r = 0; r < NR; ++r) {
+    w[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
+    acc[r] = _mm512_setzero_ps();
+  }
   // Generation streams each weight row once. The rows of a tile are read side by side (16 streams
   // in flight) and each step prefetches 4 steps ahead along the rows' streams (prefetch.h; measured
   // at 4096 x 14336, 2 threads: 4 rows, no prefetch ~27 GB/s; 16 rows + prefetch ~42-44 of a ~50
   // GB/s probe).
   constexpr size_t kPrefetchDist = 4 * K::kBytes;
   for (int64_t q = 0; q < nq; ++q) {
-    if constexpr (NT == 1) prefetch_row_streams<NR>(w, a.w_row_bytes, static_cast<size_t>(q) * K::kBytes, K::kBytes, kPrefetchDist);
-    XQuad xq[NT];
-    for (int t = 0; t < NT; ++t)
-      xq[t] = load_x_quad<K::kOffsetShift>(x[t] + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));
-    for (int r = 0; r < NR; ++r) {
-      const Quad wq = K::load(w[r] + static_cast<size_t>(q) * K::kBytes);
-      for (int t = 0; t < NT; ++t) acc[r][t] = quad_dot(wq, xq[t], acc[r][t]);
-    }
+    prefetch_row_streams<NR>(w, a.w_row_bytes, static_cast<size_t>(q) * K::kBytes, K::kBytes, kPrefetchDist);
+    const XQuad xq = load_x_quad<K::kOffsetShift>(a.x + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));
+    for (int r = 0; r < NR; ++r) acc[r] = quad_dot(K::load(w[r] + static_cast<size_t>(q) * K::kBytes), xq, acc[r]);
   }
-  for (int r = 0; r < NR; ++r) {
-    const WBlock* wb = reinterpret_cast<const WBlock*>(w[r]);
-    for (int t = 0; t < NT; ++t) {
-      const block_q8_0* xb = reinterpret_cast<const block_q8_0*>(x[t]);
-      __m256 tail = _mm256_setzero_ps();
-      for (int64_t b = nq * 4; b < nb; ++b) K::Block::accumulate(K::Block::load(wb[b]), xb[b], tail);
-      a.y[(t0 + t) * a.ldy + r0 + r] = _mm512_reduce_add_ps(acc[r][t]) + hsum(tail);
-    }
-  }
+  for (int r = 0; r < NR; ++r) a.y[r0 + r] = _mm512_reduce_add_ps(acc[r]) + leftover_blocks<K>(a, w[r], a.x);
 }
 
 // Prompt processing (several tokens). The activation side of a step (12 instructions per token and
@@ -195,7 +192,6 @@ constexpr int64_t kChunkQuads = 48;  // 6144 columns: 4 tokens x 48 x 256 B = 48
 template <class K, int NR, int NT>
 inline void prepped_tile(const MatmulArgs& a, int64_t r0, int64_t t0, const XQuad (*xbuf)[kChunkQuads], int64_t q0,
                          int64_t qn, bool first, bool last) {
-  using WBlock = typename K::Block::WBlock;
   const uint8_t* w[NR];
   for (int r = 0; r < NR; ++r) w[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
   __m512 acc[NR][NT];
@@ -207,17 +203,10 @@ inline void prepped_tile(const MatmulArgs& a, int64_t r0, int64_t t0, const XQua
       for (int t = 0; t < NT; ++t) acc[r][t] = quad_dot(wq, xbuf[t][q], acc[r][t]);
     }
   }
-  const int64_t nb = a.cols / 32, tail_from = (nb / 4) * 4;
   for (int r = 0; r < NR; ++r) {
-    const WBlock* wb = reinterpret_cast<const WBlock*>(w[r]);
     for (int t = 0; t < NT; ++t) {
       float v = _mm512_reduce_add_ps(acc[r][t]);
-      if (last) {
-        const block_q8_0* xb = reinterpret_cast<const block_q8_0*>(a.x + static_cast<size_t>(t0 + t) * a.x_row_bytes);
-        __m256 tail = _mm256_setzero_ps();
-        for (int64_t b = tail_from; b < nb; ++b) K::Block::accumulate(K::Block::load(wb[b]), xb[b], tail);
-        v += hsum(tail);
-      }
+      if (last) v += leftover_blocks<K>(a, w[r], a.x + static_cast<size_t>(t0 + t) * a.x_row_bytes);
       float& y = a.y[(t0 + t) * a.ldy + r0 + r];
       y = first ? v : y + v;
     }
@@ -269,8 +258,8 @@ void matmul_quad(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   }
   constexpr int NR = 16;  // a multiple of 16 rows is what the graph's row split hands out
   int64_t r = row_begin;
-  for (; r + NR <= row_end; r += NR) quad_tile<K, NR, 1>(a, r, 0);
-  for (; r < row_end; ++r) quad_tile<K, 1, 1>(a, r, 0);
+  for (; r + NR <= row_end; r += NR) matvec_tile<K, NR>(a, r);
+  for (; r < row_end; ++r) matvec_tile<K, 1>(a, r);
 }
 
 }  // namespace

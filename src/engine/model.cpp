@@ -53,14 +53,12 @@ ChatRequest chat_request(std::span<const ChatMessage> messages, const ChatOption
   ChatRequest r;
   for (const ChatMessage& m : messages) r.messages.push_back({{"role", m.role}, {"content", m.content}});
   r.add_generation_prompt = opts.add_generation_prompt;
-  if (!opts.extra_vars_json.empty()) {
+  if (!opts.extra_vars_json.empty()) {  // chat_template_context() insists on an object
     try {
       r.extra_vars = nlohmann::ordered_json::parse(opts.extra_vars_json);
     } catch (const nlohmann::json::exception& e) {
       throw Error(ErrorKind::invalid_argument, "chat option extra_vars_json", std::string("is not JSON: ") + e.what());
     }
-    if (!r.extra_vars.is_object())
-      throw Error(ErrorKind::invalid_argument, "chat option extra_vars_json", "must be a JSON object");
   }
   return r;
 }

@@ -49,11 +49,8 @@ int64_t row_grain(const ThreadPool& pool, int64_t rows) {
 
 void matmul(ThreadPool& pool, const MatView& w, const float* x, int64_t n, float* y, int64_t ldy,
             MatmulScratch& scratch) {
-  scratch.weight_bytes += w.bytes();
-  const size_t act_row = convert_activations(pool, w.type, w.cols, x, n, scratch);
-  const kernels::MatmulArgs a = args_for(w, scratch, act_row, n, y, ldy);
-  const auto fn = kernels::active().matmul[kernels::slot(w.type)];
-  pool.parallel_for(w.rows, row_grain(pool, w.rows), [&](int64_t r0, int64_t r1) { fn(a, r0, r1); });
+  const MatmulOut one[] = {{&w, y, ldy}};
+  matmul_group(pool, one, x, n, scratch);
 }
 
 void matmul_group(ThreadPool& pool, std::span<const MatmulOut> outs, const float* x, int64_t n,
@@ -65,7 +62,7 @@ void matmul_group(ThreadPool& pool, std::span<const MatmulOut> outs, const float
     shared = shared && o.w->cols == first.cols &&
              kernels::activation_type(o.w->type) == kernels::activation_type(first.type);
   if (!shared) {
-    for (const MatmulOut& o : outs) matmul(pool, *o.w, x, n, o.y, o.ldy, scratch);
+    for (size_t i = 0; i < outs.size(); ++i) matmul_group(pool, outs.subspan(i, 1), x, n, scratch);
     return;
   }
   const size_t act_row = convert_activations(pool, first.type, first.cols, x, n, scratch);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "src/text/vocab.h"
+
 namespace slm {
 namespace {
 
@@ -13,16 +15,14 @@ constexpr std::string_view kClose = "\xEF\xB7\x91";  // U+FDD1
 class Protector {
  public:
   explicit Protector(const Tokenizer& tok) {
-    for (int32_t id = 0; id < tok.n_vocab(); ++id) {
-      if (!tok.is_control(id) && !tok.is_unknown(id)) continue;
-      const std::string_view t = tok.token_text(id);
-      if (!t.empty()) texts_.push_back(t);
-    }
+    // The control and unknown ones among the vocabulary's special tokens: those the tokenizer would
+    // match in template text.
+    for (int32_t id : tok.vocab().special_tokens)
+      if ((tok.is_control(id) || tok.is_unknown(id)) && !tok.token_text(id).empty()) texts_.push_back(tok.token_text(id));
     texts_.push_back(kOpen);
     // Longest first, so "<|im_end|>" wins over a shorter control text inside it.
-    std::sort(texts_.begin(), texts_.end(), [](std::string_view a, std::string_view b) {
-      return a.size() != b.size() ? a.size() > b.size() : a < b;
-    });
+    std::stable_sort(texts_.begin(), texts_.end(),
+                     [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
     for (std::string_view t : texts_) first_bytes_[static_cast<unsigned char>(t[0])] = true;
   }
 
@@ -44,28 +44,26 @@ class Protector {
   }
 
   void protect_string(std::string& s) {
-    {
-      std::string out;
-      bool changed = false;
-      for (size_t i = 0; i < s.size();) {
-        std::string_view hit;
-        if (first_bytes_[static_cast<unsigned char>(s[i])])
-          for (std::string_view t : texts_)
-            if (std::string_view(s).substr(i, t.size()) == t) {
-              hit = t;
-              break;
-            }
-        if (hit.empty()) {
-          out.push_back(s[i++]);
-          continue;
-        }
-        changed = true;
-        out.append(kOpen).append(std::to_string(originals_.size())).append(kClose);
-        originals_.emplace_back(hit);
-        i += hit.size();
+    std::string out;
+    bool changed = false;
+    for (size_t i = 0; i < s.size();) {
+      std::string_view hit;
+      if (first_bytes_[static_cast<unsigned char>(s[i])])
+        for (std::string_view t : texts_)
+          if (std::string_view(s).substr(i, t.size()) == t) {
+            hit = t;
+            break;
+          }
+      if (hit.empty()) {
+        out.push_back(s[i++]);
+        continue;
       }
-      if (changed) s.swap(out);
+      changed = true;
+      out.append(kOpen).append(std::to_string(originals_.size())).append(kClose);
+      originals_.emplace_back(hit);
+      i += hit.size();
     }
+    if (changed) s.swap(out);
   }
 
   ChatPrompt restore(const std::string& rendered) const {
