@@ -14,7 +14,10 @@
 // not a cache, as they do when a whole model is streamed per token. Matrix-matrix (128 tokens) is
 // compute-bound and runs on a 256-row slice (per thread: the 2-thread run gives each thread its own
 // 256 rows), to keep the scalar runs short. Times are wall-clock (run on an idle machine); names end
-// in /threads:N. The bandwidth probe sums a 1 GiB buffer in 64-bit words, split in 1 MiB chunks.
+// in /threads:N. The bandwidth probe sums a 1 GiB buffer in 64-bit words, split in 1 MiB chunks; the
+// int8 probe (AVX-512 VNNI machines) issues independent 512-bit vpdpbusd, the instruction the
+// matrix-matrix kernels are built on, so matmul128's GFLOP/s can be read against it. Matrix-matrix
+// runs take the panel path (kernels.h, "token panels") where the level has one, packing included.
 //
 // Defaults keep a full run short (--benchmark_min_time=0.05 unless given). Filter with e.g.
 //   bench_kernels --benchmark_filter='matvec/.*/Q4_K/'
@@ -28,6 +31,10 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/fp16.h"
 #include "kernels/kernels.h"
@@ -120,7 +127,16 @@ void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType typ
   std::vector<float> y(static_cast<size_t>(shape.rows * n_tokens));
   kn::MatmulArgs args{type, w.bytes.data(), w.row_bytes, shape.rows, shape.cols, x.data(), xrb, n_tokens,
                       y.data(), shape.rows};
-  const kn::MatmulFn fn = table->matmul[kn::slot(type)];
+  kn::MatmulFn fn = table->matmul[kn::slot(type)];
+  // Prompt-sized products take the panel path where the level has one, as src/graph/matmul.cpp does;
+  // the packing (in parallel over panels) is part of the timed work.
+  const bool panels = n_tokens >= kn::kPanelMinTokens && table->matmul_panels[kn::slot(type)] != nullptr;
+  kn::PanelBuffer packed;
+  if (panels) {
+    fn = table->matmul_panels[kn::slot(type)];
+    kn::pack_all_panels(*table, act, x.data(), xrb, shape.cols, n_tokens, packed);
+    args.xp = packed.data();
+  }
   slm::ThreadPool& pool = pool_of(threads);
   // src/graph/matmul.cpp's grain: ~8 chunks per thread, whole 16-row tiles.
   int64_t grain = rows_used / (pool.size() * 8);
@@ -128,6 +144,13 @@ void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType typ
   size_t iteration = 0;
   for (auto _ : state) {
     args.w = w.copy(iteration++);
+    if (panels) {
+      pool.parallel_for(kn::panel_count(n_tokens), 1, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p)
+          table->pack_panel(act, x.data(), xrb, shape.cols, n_tokens, p,
+                            packed.data() + kn::panel_bytes(shape.cols) * static_cast<size_t>(p));
+      });
+    }
     pool.parallel_for(rows_used, grain, [&](int64_t r0, int64_t r1) { fn(args, r0, r1); });
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -173,6 +196,41 @@ void run_bandwidth_probe(benchmark::State& state, int threads) {
   state.SetLabel("streaming read, " + std::to_string(threads) + " thread(s): the matrix-vector limit");
 }
 
+#if defined(__x86_64__)
+// 2 x 64 int8 operations per vpdpbusd over 12 independent accumulator chains (more than latency x
+// throughput on any AVX-512 VNNI core), 2^20 instructions per chain and task.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) uint64_t vnni_chains(int64_t iters) {
+  __m512i acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_epi32(i);
+  __m512i u = _mm512_set1_epi8(3);
+  const __m512i v = _mm512_set1_epi8(5);
+  for (int64_t i = 0; i < iters; ++i) {
+    for (auto& a : acc) a = _mm512_dpbusd_epi32(a, u, v);
+    __asm__ volatile("" : "+v"(u));  // keep the loop from being folded
+  }
+  uint64_t sum = 0;
+  for (auto& a : acc) sum += static_cast<uint32_t>(_mm512_reduce_add_epi32(a));
+  return sum;
+}
+
+// The int8 limit of the matrix-matrix kernels: vpdpbusd (512-bit) throughput on the pool's threads.
+// GFLOP=x/s counts 2 operations per multiply-add, like the matmul counters.
+void run_vnni_probe(benchmark::State& state, int threads) {
+  constexpr int64_t kIters = int64_t{1} << 20;
+  slm::ThreadPool& pool = pool_of(threads);
+  for (auto _ : state) {
+    std::atomic<uint64_t> sink{0};
+    pool.parallel_for(threads, 1, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) sink.fetch_add(vnni_chains(kIters), std::memory_order_relaxed);
+    });
+    benchmark::DoNotOptimize(sink.load());
+  }
+  const double ops = 2.0 * 64 * 12 * static_cast<double>(kIters) * threads;
+  state.counters["GFLOP"] = benchmark::Counter(ops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel("vpdpbusd zmm throughput, " + std::to_string(threads) + " thread(s): the int8 matrix-matrix limit");
+}
+#endif
+
 bool has_flag(int argc, char** argv, const char* flag) {
   for (int i = 1; i < argc; ++i)
     if (std::strncmp(argv[i], flag, std::strlen(flag)) == 0) return true;
@@ -193,6 +251,12 @@ int main(int argc, char** argv) {
   for (int threads : {1, 2})
     configure(benchmark::RegisterBenchmark(("bandwidth/read_1GiB/threads:" + std::to_string(threads)).c_str(),
                                            run_bandwidth_probe, threads));
+#if defined(__x86_64__)
+  if (kn::cpu_features().avx512vnni)
+    for (int threads : {1, 2})
+      configure(benchmark::RegisterBenchmark(("int8_peak/vnni512/threads:" + std::to_string(threads)).c_str(),
+                                             run_vnni_probe, threads));
+#endif
   for (const Shape& shape : kShapes) {
     for (DType type : kWeightTypes) {
       for (std::string_view isa : kn::available_isas()) {

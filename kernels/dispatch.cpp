@@ -76,7 +76,7 @@ const KnownLevel* find_known(std::string_view name) {
 
 // Entries `over` provides replace those of `base`; the rest stay. Listing every field by hand is
 // deliberate; the assert below trips when a field is added without being listed here.
-static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 2 * kDTypeSlots + 10),
+static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 3 * kDTypeSlots + 11),
               "KernelTable changed: update overlay()");
 KernelTable overlay(const KernelTable& base, const KernelTable& over) {
   KernelTable t = base;
@@ -84,7 +84,9 @@ KernelTable overlay(const KernelTable& base, const KernelTable& over) {
   for (size_t i = 0; i < kDTypeSlots; ++i) {
     if (over.matmul[i]) t.matmul[i] = over.matmul[i];
     if (over.quantize_act[i]) t.quantize_act[i] = over.quantize_act[i];
+    if (over.matmul_panels[i]) t.matmul_panels[i] = over.matmul_panels[i];
   }
+  if (over.pack_panel) t.pack_panel = over.pack_panel;
   if (over.rmsnorm) t.rmsnorm = over.rmsnorm;
   if (over.softmax) t.softmax = over.softmax;
   if (over.silu_mul) t.silu_mul = over.silu_mul;
@@ -225,6 +227,20 @@ const KernelTable& active() {
     return table_for(choice.isa);
   }();
   return *chosen;
+}
+
+uint8_t* PanelBuffer::data() noexcept {
+  auto addr = reinterpret_cast<uintptr_t>(bytes.data());
+  return bytes.data() + ((64 - addr % 64) % 64);
+}
+
+void pack_all_panels(const KernelTable& k, DType act, const uint8_t* x, size_t x_row_bytes, int64_t cols,
+                     int64_t n_tokens, PanelBuffer& out) {
+  const size_t per_panel = panel_bytes(cols);
+  const int64_t panels = panel_count(n_tokens);
+  out.bytes.resize(per_panel * static_cast<size_t>(panels) + 64);
+  for (int64_t p = 0; p < panels; ++p)
+    k.pack_panel(act, x, x_row_bytes, cols, n_tokens, p, out.data() + per_panel * static_cast<size_t>(p));
 }
 
 }  // namespace slm::kernels

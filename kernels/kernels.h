@@ -42,6 +42,7 @@ struct MatmulArgs {
   int64_t n_tokens;
   float* y;             // y[t * ldy + r]: one row of `rows` outputs per token
   int64_t ldy;          // >= rows
+  const uint8_t* xp = nullptr;  // the same activations packed into token panels (matmul_panels only)
 };
 
 // Computes y[t][r] for r in [row_begin, row_end) and every token t. Callers split rows (and/or
@@ -50,11 +51,44 @@ using MatmulFn = void (*)(const MatmulArgs& args, int64_t row_begin, int64_t row
 // Converts n floats (a multiple of the format's block size) to one row of a block format.
 using QuantizeRowFn = void (*)(const float* x, void* out, int64_t n);
 
+// ---- token panels (prompt processing) ------------------------------------------------------------
+// Products over many tokens run faster when the activations are rearranged once per call so that a
+// vector register holds 4 consecutive columns of kPanelTokens tokens: the weights are then decoded
+// once per row and chunk and each 4-byte group meets 16 tokens in one instruction.
+//
+// A panel packs tokens [16 p, 16 p + 16) of Q8_0, Q8_1 or Q8_K activation rows. For every 32-column
+// block b it holds, at b * kPanelBlockBytes:
+//   512 bytes  byte (g * 16 + t) * 4 + i = x[t][32 b + 4 g + i] (signed), g < 8, t < 16, i < 4
+//   16 floats  da[t]: the activation scale of token t for this block (Q8_0's d, Q8_K's super-block d)
+//   16 floats  das[t] = da[t] * sum of the block's 32 quants of token t (Q8_1: the block's own s)
+//   16 int32   the sum of the block's 32 quants of token t
+//   16 int32   the sum of its first 16 quants
+// Tokens past n_tokens are padding: every field 0.
+inline constexpr int64_t kPanelTokens = 16;
+inline constexpr size_t kPanelDa = 512, kPanelDas = 576, kPanelSum = 640, kPanelSumLo = 704;
+inline constexpr size_t kPanelBlockBytes = 768;
+// The fewest tokens for which callers use matmul_panels (below it, padding would cost too much).
+inline constexpr int64_t kPanelMinTokens = 8;
+inline constexpr size_t panel_bytes(int64_t cols) noexcept {
+  return static_cast<size_t>(cols / 32) * kPanelBlockBytes;
+}
+inline constexpr int64_t panel_count(int64_t n_tokens) noexcept {
+  return (n_tokens + kPanelTokens - 1) / kPanelTokens;
+}
+// Packs panel `panel` of x (n_tokens rows of `act`: Q8_0, Q8_1 or Q8_K; `cols` columns) into
+// out[0, panel_bytes(cols)). 64-byte aligned out.
+using PackPanelFn = void (*)(DType act, const uint8_t* x, size_t x_row_bytes, int64_t cols, int64_t n_tokens,
+                             int64_t panel, uint8_t* out);
+
 struct KernelTable {
   const char* isa;  // "scalar", "avx2", "avx512", "neon"
 
   MatmulFn matmul[kDTypeSlots];           // by weight type; nullptr = unsupported
   QuantizeRowFn quantize_act[kDTypeSlots];  // by activation type (F32 is a copy, F16/BF16 convert)
+  // The panel path: the same product as matmul[], reading args.xp (every panel of args.x packed by
+  // pack_panel). nullptr where the level has none; pack_panel is set whenever any matmul_panels is.
+  MatmulFn matmul_panels[kDTypeSlots];
+  PackPanelFn pack_panel;
 
   // y[i] = x[i] / sqrt(mean(x^2) + eps) * (w[i] + w_offset); w_offset is 1 for Gemma-style norms.
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps, float w_offset);
@@ -113,6 +147,15 @@ struct IsaChoice {
   std::string warning;
 };
 IsaChoice choose_isa(const char* requested, std::span<const std::string_view> available);
+
+// Packs every panel of x into out (resized, 64-byte aligned start), one thread: tests and benchmarks.
+// The graph packs panels in parallel. Requires k.pack_panel.
+struct PanelBuffer {
+  std::vector<uint8_t> bytes;
+  uint8_t* data() noexcept;  // 64-byte aligned
+};
+void pack_all_panels(const KernelTable& k, DType act, const uint8_t* x, size_t x_row_bytes, int64_t cols,
+                     int64_t n_tokens, PanelBuffer& out);
 
 // ---- scalar reference ----------------------------------------------------------------------------
 // Bit-exact with ggml's reference C code. n is a multiple of the type's block size.

@@ -1,4 +1,5 @@
-// The AVX-512 matmul entries: Q4_0 and Q8_0 in 4-block zmm steps (q8_0_family_avx512.h); the other
+// The AVX-512 matmul entries: Q4_0 and Q8_0 in 4-block zmm steps (q8_0_family_avx512.h); prompt-sized
+// products of every block type through token panels (panel_avx512.h); the other
 // types use the block kernels of matmul_avx2.cpp compiled with AVX-512 VNNI, where simd_util.h's
 // dot_u8_s8 is one vpdpbusd instead of maddubs + madd, and 32 vector registers allow 4 rows x 4
 // tokens of accumulators.
@@ -11,6 +12,7 @@
 #include "kernels/x86/float_matmul.h"
 #include "kernels/x86/k_quants.h"
 #include "kernels/x86/k_quants_avx512.h"
+#include "kernels/x86/panel_avx512.h"
 #include "kernels/x86/q8_0_family.h"
 #include "kernels/x86/q8_0_family_avx512.h"
 #include "kernels/x86/tile_driver.h"
@@ -28,6 +30,16 @@ void add_matmul_avx512(KernelTable& t) {
   t.matmul[slot(DType::F32)] = float_matmul<F32Elems, 4, 4>;
   t.matmul[slot(DType::F16)] = float_matmul<F16Elems, 4, 4>;
   t.matmul[slot(DType::BF16)] = float_matmul<BF16Elems, 4, 4>;
+
+  t.pack_panel = pack_panel_avx512;
+  t.matmul_panels[slot(DType::Q4_0)] = matmul_panels<PanelQ4_0>;
+  t.matmul_panels[slot(DType::Q4_1)] = matmul_panels<PanelQ4_1>;
+  t.matmul_panels[slot(DType::Q5_0)] = matmul_panels<PanelQ5_0>;
+  t.matmul_panels[slot(DType::Q5_1)] = matmul_panels<PanelQ5_1>;
+  t.matmul_panels[slot(DType::Q8_0)] = matmul_panels<PanelQ8_0>;
+  t.matmul_panels[slot(DType::Q4_K)] = matmul_panels<PanelQ4_K>;
+  t.matmul_panels[slot(DType::Q5_K)] = matmul_panels<PanelQ5_K>;
+  t.matmul_panels[slot(DType::Q6_K)] = matmul_panels<PanelQ6_K>;
 }
 
 }  // namespace slm::kernels::x86

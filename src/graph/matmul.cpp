@@ -22,6 +22,20 @@ size_t convert_activations(ThreadPool& pool, DType type, int64_t cols, const flo
   return act_row;
 }
 
+// The converted activations packed into token panels, one task per panel.
+void pack_panels(ThreadPool& pool, DType act, int64_t cols, size_t act_row, int64_t n, MatmulScratch& scratch) {
+  const auto& k = kernels::active();
+  const size_t per_panel = kernels::panel_bytes(cols);
+  const int64_t count = kernels::panel_count(n);
+  const size_t need = per_panel * static_cast<size_t>(count) + 64;
+  if (scratch.panels.bytes.size() < need) scratch.panels.bytes.resize(need);
+  uint8_t* out = scratch.panels.data();
+  pool.parallel_for(count, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p)
+      k.pack_panel(act, scratch.act.data(), act_row, cols, n, p, out + per_panel * static_cast<size_t>(p));
+  });
+}
+
 kernels::MatmulArgs args_for(const MatView& w, const MatmulScratch& scratch, size_t act_row, int64_t n, float* y,
                              int64_t ldy) {
   kernels::MatmulArgs a;
@@ -66,16 +80,25 @@ void matmul_group(ThreadPool& pool, std::span<const MatmulOut> outs, const float
     return;
   }
   const size_t act_row = convert_activations(pool, first.type, first.cols, x, n, scratch);
+  const kernels::KernelTable& k = kernels::active();
   kernels::MatmulArgs args[kMaxGroup];
   kernels::MatmulFn fns[kMaxGroup];
   int64_t begin[kMaxGroup + 1];
   begin[0] = 0;
+  bool panels = false;
   for (size_t i = 0; i < outs.size(); ++i) {
+    const size_t s = kernels::slot(outs[i].w->type);
     scratch.weight_bytes += outs[i].w->bytes();
     args[i] = args_for(*outs[i].w, scratch, act_row, n, outs[i].y, outs[i].ldy);
-    fns[i] = kernels::active().matmul[kernels::slot(outs[i].w->type)];
+    fns[i] = k.matmul[s];
+    if (n >= kernels::kPanelMinTokens && k.matmul_panels[s]) {
+      fns[i] = k.matmul_panels[s];
+      panels = true;
+    }
     begin[i + 1] = begin[i] + outs[i].w->rows;
   }
+  if (panels) pack_panels(pool, kernels::activation_type(first.type), first.cols, act_row, n, scratch);
+  for (size_t i = 0; i < outs.size(); ++i) args[i].xp = panels ? scratch.panels.data() : nullptr;
   const size_t count = outs.size();
   const int64_t total = begin[count];
   // One dispatch over the rows of all the matrices, end to end; a chunk may span two of them.

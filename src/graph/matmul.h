@@ -3,13 +3,16 @@
 //
 // Activations are converted once per call to the weight type's activation format (Q8_0, Q8_K,
 // F16, ... see kernels::activation_type), then rows of W are split across the pool's threads;
-// each row block is streamed once for all n tokens.
+// each row block is streamed once for all n tokens. From kernels::kPanelMinTokens tokens on, where
+// the kernel level has a panel product for the weight type, the converted activations are also
+// packed into token panels (in parallel, once per call) and the panel kernels run instead.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "kernels/kernels.h"
 #include "src/engine/thread_pool.h"
 #include "src/model/weights.h"
 
@@ -17,6 +20,7 @@ namespace slm {
 
 struct MatmulScratch {
   std::vector<uint8_t> act;    // converted activations [n][row_bytes(act_type, cols)]
+  kernels::PanelBuffer panels; // the same, packed into token panels for prompt-sized products
   uint64_t weight_bytes = 0;   // weight bytes streamed so far: every call adds w.bytes()
 };
 

@@ -30,6 +30,32 @@ std::vector<int64_t> cols_for(DType t) {
   return {32, 96, 352, 1024, 6368};  // 6368: past one 6144-column chunk of the AVX-512 prompt path
 }
 
+// yk (a level's product) against ys (scalar's) for weights w and activations x (activation_type(wt)
+// bytes). Both sides use the same activation bytes: integer block sums are exact in any order, so
+// the levels may differ only in float rounding: products of scales (FMA or not) and the order of
+// accumulation over at most `cols` terms. Any order of summing m terms errs by at most
+// m * eps * sum |terms|; m = cols bounds both the float types and the block-sum ones.
+void expect_near_scalar(DType wt, const std::vector<uint8_t>& w, const std::vector<uint8_t>& x, int64_t rows,
+                        int64_t cols, int64_t n_tokens, const std::vector<float>& ys, const std::vector<float>& yk) {
+  const DType at = activation_type(wt);
+  const size_t wrb = test::bytes_of(wt, cols), xrb = test::bytes_of(at, cols);
+  std::vector<float> wd(cols), xd(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    dequantize_row(wt, &w[r * wrb], wd.data(), cols);
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      dequantize_row(at, &x[t * xrb], xd.data(), cols);
+      double mag = 0;
+      for (int64_t i = 0; i < cols; ++i) mag += std::fabs(static_cast<double>(wd[i]) * xd[i]);
+      // K-quant mins enter as a separate term that can cancel: allow them 4x the magnitude
+      const double tol = 4.0 * cols * kEps * mag + 1e-6;
+      const float sv = ys[t * rows + r], v = yk[t * rows + r];
+      INFO("row " << r << " token " << t);
+      REQUIRE(std::isfinite(v));
+      REQUIRE(std::fabs(v - sv) <= tol);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("available_isas lists scalar first and every level has a complete table") {
@@ -125,20 +151,103 @@ TEST_CASE("matmul of every level equals scalar within float reassociation error"
             k.matmul[slot(wt)](a, 0, rows / 2);
             k.matmul[slot(wt)](a, rows / 2, rows);
 
-            std::vector<float> wd(cols), xd(cols);
-            for (int64_t r = 0; r < rows; ++r) {
-              dequantize_row(wt, &w[r * wrb], wd.data(), cols);
-              for (int64_t t = 0; t < n_tokens; ++t) {
-                dequantize_row(at, &x[t * xrb], xd.data(), cols);
-                double mag = 0;
-                for (int64_t i = 0; i < cols; ++i) mag += std::fabs(static_cast<double>(wd[i]) * xd[i]);
-                // K-quant mins enter as a separate term that can cancel: allow them 4x the magnitude
-                const double tol = 4.0 * cols * kEps * mag + 1e-6;
-                const float s = ys[t * rows + r], v = yk[t * rows + r];
-                REQUIRE(std::isfinite(v));
-                REQUIRE(std::fabs(v - s) <= tol);
+            expect_near_scalar(wt, w, x, rows, cols, n_tokens, ys, yk);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("token panels hold the activations as kernels.h defines them") {
+  for (std::string_view isa : available_isas()) {
+    const KernelTable& k = *table_for(isa);
+    if (!k.pack_panel) continue;
+    for (DType at : {DType::Q8_0, DType::Q8_1, DType::Q8_K}) {
+      const int64_t cols = at == DType::Q8_K ? 512 : 96;
+      for (int64_t n_tokens : {1, 16, 21}) {
+        INFO(isa << " " << dtype_name(at) << " tokens " << n_tokens);
+        const auto xf = test::random_floats(static_cast<size_t>(n_tokens * cols), static_cast<uint32_t>(n_tokens * 7 + cols));
+        const size_t xrb = test::bytes_of(at, cols);
+        std::vector<uint8_t> x(xrb * n_tokens);
+        for (int64_t t = 0; t < n_tokens; ++t) scalar_ref().quantize_act[slot(at)](&xf[t * cols], &x[t * xrb], cols);
+        PanelBuffer packed;
+        pack_all_panels(k, at, x.data(), xrb, cols, n_tokens, packed);
+        REQUIRE(reinterpret_cast<uintptr_t>(packed.data()) % 64 == 0);
+        std::vector<float> xd(cols);
+        for (int64_t p = 0; p < panel_count(n_tokens); ++p) {
+          const uint8_t* panel = packed.data() + panel_bytes(cols) * static_cast<size_t>(p);
+          for (int64_t t = 0; t < kPanelTokens; ++t) {
+            const int64_t tok = p * kPanelTokens + t;
+            for (int64_t b = 0; b < cols / 32; ++b) {
+              const uint8_t* blk = panel + static_cast<size_t>(b) * kPanelBlockBytes;
+              float da, das;
+              int32_t sum32, sum16;
+              std::memcpy(&da, blk + kPanelDa + 4 * t, 4);
+              std::memcpy(&das, blk + kPanelDas + 4 * t, 4);
+              std::memcpy(&sum32, blk + kPanelSum + 4 * t, 4);
+              std::memcpy(&sum16, blk + kPanelSumLo + 4 * t, 4);
+              if (tok >= n_tokens) {  // padding
+                for (int i = 0; i < 32; ++i) REQUIRE(blk[(i / 4 * 16 + t) * 4 + i % 4] == 0);
+                REQUIRE(da == 0.0f);
+                REQUIRE(das == 0.0f);
+                REQUIRE(sum32 == 0);
+                REQUIRE(sum16 == 0);
+                continue;
+              }
+              // quants: the row's bytes; da times them: the dequantized activations
+              dequantize_row(at, &x[tok * xrb], xd.data(), cols);
+              int sum = 0;
+              for (int i = 0; i < 32; ++i) {
+                const int q = static_cast<int8_t>(blk[(i / 4 * 16 + t) * 4 + i % 4]);
+                sum += q;
+                if (i == 15) REQUIRE(sum16 == sum);
+                REQUIRE(da * static_cast<float>(q) == xd[b * 32 + i]);
+              }
+              REQUIRE(sum32 == sum);
+              if (at == DType::Q8_1) {  // ggml's own s (fp16 of d * sum), as vec_dot uses it
+                const auto* q81 = reinterpret_cast<const block_q8_1*>(&x[tok * xrb]) + b;
+                REQUIRE(das == fp16_to_f32(q81->s));
+              } else {
+                REQUIRE(das == da * static_cast<float>(sum));
               }
             }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("panel matmul of every level equals scalar within float reassociation error") {
+  for (std::string_view isa : available_isas()) {
+    const KernelTable& k = *table_for(isa);
+    for (DType wt : test::weight_types()) {
+      if (!k.matmul_panels[slot(wt)]) continue;
+      REQUIRE(static_cast<bool>(k.pack_panel));
+      const DType at = activation_type(wt);
+      // past one 2048-column unpacking chunk, and block counts that are not a multiple of 4 or 8
+      const std::vector<int64_t> cols_list =
+          block_size(wt) == 256 ? std::vector<int64_t>{256, 2304} : std::vector<int64_t>{32, 96, 2080};
+      for (int64_t cols : cols_list) {
+        for (int64_t rows : {1, 7, 33}) {
+          for (int64_t n_tokens : {kPanelMinTokens, int64_t{16}, int64_t{37}}) {
+            INFO(isa << " " << dtype_name(wt) << " rows " << rows << " cols " << cols << " tokens " << n_tokens);
+            const auto w = test::random_weight_rows(wt, rows, cols, static_cast<uint32_t>(rows * 1000 + cols + 5));
+            const auto xf = test::random_floats(static_cast<size_t>(n_tokens * cols), static_cast<uint32_t>(n_tokens + cols + 9));
+            const size_t wrb = test::bytes_of(wt, cols), xrb = test::bytes_of(at, cols);
+            std::vector<uint8_t> x(xrb * n_tokens);
+            for (int64_t t = 0; t < n_tokens; ++t) scalar_ref().quantize_act[slot(at)](&xf[t * cols], &x[t * xrb], cols);
+            std::vector<float> ys(rows * n_tokens, NAN), yk(rows * n_tokens, NAN);
+            MatmulArgs a{wt, w.data(), wrb, rows, cols, x.data(), xrb, n_tokens, ys.data(), rows};
+            scalar_ref().matmul[slot(wt)](a, 0, rows);
+            PanelBuffer packed;
+            pack_all_panels(k, at, x.data(), xrb, cols, n_tokens, packed);
+            a.xp = packed.data();
+            a.y = yk.data();
+            k.matmul_panels[slot(wt)](a, 0, rows / 2);
+            k.matmul_panels[slot(wt)](a, rows / 2, rows);
+            expect_near_scalar(wt, w, x, rows, cols, n_tokens, ys, yk);
           }
         }
       }
