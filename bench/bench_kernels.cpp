@@ -117,7 +117,7 @@ const Weights& weights_for(DType type, int64_t rows, int64_t cols) {
 }
 
 void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType type, Shape shape, int64_t n_tokens,
-                int64_t rows_used, int threads) {
+                int64_t rows_used, int threads, bool allow_panels) {
   const Weights& w = weights_for(type, shape.rows, shape.cols);
   const DType act = kn::activation_type(type);
   const size_t xrb = static_cast<size_t>(*slm::row_bytes(act, static_cast<uint64_t>(shape.cols)));
@@ -130,7 +130,7 @@ void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType typ
   kn::MatmulFn fn = table->matmul[kn::slot(type)];
   // Prompt-sized products take the panel path where the level has one, as src/graph/matmul.cpp does;
   // the packing (in parallel over panels) is part of the timed work.
-  const bool panels = n_tokens >= kn::kPanelMinTokens && table->matmul_panels[kn::slot(type)] != nullptr;
+  const bool panels = allow_panels && n_tokens >= kn::kPanelMinTokens && table->matmul_panels[kn::slot(type)] != nullptr;
   kn::PanelBuffer packed;
   if (panels) {
     fn = table->matmul_panels[kn::slot(type)];
@@ -160,7 +160,7 @@ void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType typ
   const double flops = 2.0 * rows * static_cast<double>(shape.cols) * n_tokens;
   state.counters["GB"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GFLOP"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(std::string(table->isa) + ", " + std::to_string(rows_used) + " rows x " +
+  state.SetLabel(std::string(table->isa) + (panels ? " panels" : "") + ", " + std::to_string(rows_used) + " rows x " +
                  std::to_string(n_tokens) + " tokens, " + std::to_string(threads) + " thread(s)");
 }
 
@@ -267,10 +267,15 @@ int main(int argc, char** argv) {
         for (int threads : {1, 2}) {
           const std::string t = "/threads:" + std::to_string(threads);
           configure(benchmark::RegisterBenchmark(("matvec/" + suffix + t).c_str(), run_matmul, table, type, shape,
-                                                 int64_t{1}, shape.rows, threads));
-          configure(benchmark::RegisterBenchmark(
-              ("matmul" + std::to_string(kMatmulTokens) + "/" + suffix + t).c_str(), run_matmul, table, type, shape,
-              kMatmulTokens, std::min(shape.rows, kMatmulRows * threads), threads));
+                                                 int64_t{1}, shape.rows, threads, false));
+          const int64_t rows = std::min(shape.rows, kMatmulRows * threads);
+          configure(benchmark::RegisterBenchmark(("matmul" + std::to_string(kMatmulTokens) + "/" + suffix + t).c_str(),
+                                                 run_matmul, table, type, shape, kMatmulTokens, rows, threads, true));
+          // The tile kernels the panel path replaced (still used below kPanelMinTokens), for comparison.
+          if (table->matmul_panels[kn::slot(type)] && shape.cols == 2048)
+            configure(benchmark::RegisterBenchmark(
+                ("matmul" + std::to_string(kMatmulTokens) + "_tiles/" + suffix + t).c_str(), run_matmul, table, type,
+                shape, kMatmulTokens, rows, threads, false));
         }
       }
     }
