@@ -135,7 +135,8 @@ bool check_case(slm::Model& model, const json& c, float tol, float tie, const st
     return true;  // past a routing near-tie the two engines may run different experts: nothing more to compare
   }
   if (worst > tol) {
-    std::printf("  FAIL %s: logit off by %.4f at position %zu (tolerance %.2f)\n", label.c_str(), worst, worst_pos, tol);
+    std::printf("  FAIL %s: logit off by %.4f at position %zu (tolerance %.2f; smallest routing margin %.4f)\n",
+                label.c_str(), worst, worst_pos, tol, s.min_routing_margin());
     ok = false;
   }
 
