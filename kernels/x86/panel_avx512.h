@@ -91,10 +91,27 @@ struct PanelQ4_1 {
   }
 };
 
-inline uint32_t load_qh(const uint8_t* p) {
-  uint32_t h;
-  std::memcpy(&h, p, sizeof(h));
-  return h;
+// Q5_0 / Q5_1 levels (0..31): nibbles of qs plus bit l (element l) / l + 16 of the 32-bit qh.
+inline void unpack_q5_levels(const uint8_t* qs, const uint8_t* qh_bytes, uint8_t* q) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, sizeof(qh));
+  for (int l = 0; l < 16; ++l) {
+    const int h0 = static_cast<int>((qh >> l) << 4 & 0x10), h1 = static_cast<int>((qh >> (l + 12)) & 0x10);
+    q[l] = static_cast<uint8_t>((qs[l] & 0x0F) | h0);
+    q[l + 16] = static_cast<uint8_t>((qs[l] >> 4) | h1);
+  }
+}
+
+// Q4_K / Q5_K sub-block scales d * sc and mins dmin * m (the 6-bit pairs of scalar::get_scale_min_k4).
+template <class KBlock>
+inline void k4_scales_mins(const KBlock& b, float* scale, float* min) {
+  const float d = f16(b.d), dmin = f16(b.dmin);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    scalar::get_scale_min_k4(j, b.scales, &sc, &m);
+    scale[j] = d * sc;
+    min[j] = dmin * m;
+  }
 }
 
 struct PanelQ5_0 {
@@ -102,12 +119,7 @@ struct PanelQ5_0 {
   static constexpr int kBlock = 32, kSub = 32, kOffsetShift = 4;  // offset 16
   static constexpr bool kMin = false;
   static void unpack(const WBlock& b, uint8_t* q, float* scale, float*) {
-    const uint32_t qh = load_qh(b.qh);
-    for (int l = 0; l < 16; ++l) {
-      const int h0 = static_cast<int>((qh >> l) << 4 & 0x10), h1 = static_cast<int>((qh >> (l + 12)) & 0x10);
-      q[l] = static_cast<uint8_t>((b.qs[l] & 0x0F) | h0);
-      q[l + 16] = static_cast<uint8_t>((b.qs[l] >> 4) | h1);
-    }
+    unpack_q5_levels(b.qs, b.qh, q);
     scale[0] = f16(b.d);
   }
 };
@@ -117,12 +129,7 @@ struct PanelQ5_1 {
   static constexpr int kBlock = 32, kSub = 32, kOffsetShift = -1;
   static constexpr bool kMin = true;
   static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
-    const uint32_t qh = load_qh(b.qh);
-    for (int l = 0; l < 16; ++l) {
-      const int h0 = static_cast<int>((qh >> l) << 4 & 0x10), h1 = static_cast<int>((qh >> (l + 12)) & 0x10);
-      q[l] = static_cast<uint8_t>((b.qs[l] & 0x0F) | h0);
-      q[l + 16] = static_cast<uint8_t>((b.qs[l] >> 4) | h1);
-    }
+    unpack_q5_levels(b.qs, b.qh, q);
     scale[0] = f16(b.d);
     min[0] = -f16(b.m);
   }
@@ -144,15 +151,9 @@ struct PanelQ4_K {
   static constexpr int kBlock = 256, kSub = 32, kOffsetShift = -1;
   static constexpr bool kMin = true;
   static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
-    const float d = f16(b.d), dmin = f16(b.dmin);
     // qs[32c + l]: element 64c + l (low nibble), 64c + 32 + l (high)
     for (int c = 0; c < 4; ++c) unpack_nibbles<32>(b.qs + 32 * c, q + 64 * c, q + 64 * c + 32);
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      scalar::get_scale_min_k4(j, b.scales, &sc, &m);
-      scale[j] = d * sc;
-      min[j] = dmin * m;
-    }
+    k4_scales_mins(b, scale, min);
   }
 };
 
@@ -161,7 +162,6 @@ struct PanelQ5_K {
   static constexpr int kBlock = 256, kSub = 32, kOffsetShift = -1;
   static constexpr bool kMin = true;
   static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
-    const float d = f16(b.d), dmin = f16(b.dmin);
     // like Q4_K, plus bit 2c (low nibbles) and 2c + 1 (high) of qh[l] as the fifth bit
     const __m256i m4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi8(1);
     const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
@@ -174,12 +174,7 @@ struct PanelQ5_K {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 64 * c + 32),
                           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_slli_epi16(h1, 4)));
     }
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      scalar::get_scale_min_k4(j, b.scales, &sc, &m);
-      scale[j] = d * sc;
-      min[j] = dmin * m;
-    }
+    k4_scales_mins(b, scale, min);
   }
 };
 
