@@ -50,6 +50,9 @@ void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n);
 void mad_f16(uint16_t* acc, const uint16_t* v, float s, int64_t n);
 void scale_f16(uint16_t* acc, float s, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
+// The token-panel packer (kernels.h), for Q8_0, Q8_1 and Q8_K activations.
+void pack_panel(DType act, const uint8_t* x, size_t x_row_bytes, int64_t cols, int64_t n_tokens, int64_t panel,
+                uint8_t* out);
 
 // ---- helpers shared by the reference sources ---------------------------------------------------------
 

@@ -26,6 +26,7 @@ const KernelTable& scalar_table() {
     t.f32_to_f16_row = scalar::f32_to_f16_row;
     t.mad_f16 = scalar::mad_f16;
     t.scale_f16 = scalar::scale_f16;
+    t.pack_panel = scalar::pack_panel;  // no matmul_panels here: the plain matmul is the reference
     return t;
   }();
   return table;

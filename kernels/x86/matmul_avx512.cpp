@@ -32,14 +32,14 @@ void add_matmul_avx512(KernelTable& t) {
   t.matmul[slot(DType::BF16)] = float_matmul<BF16Elems, 4, 4>;
 
   t.pack_panel = pack_panel_avx512;
-  t.matmul_panels[slot(DType::Q4_0)] = matmul_panels<PanelQ4_0>;
-  t.matmul_panels[slot(DType::Q4_1)] = matmul_panels<PanelQ4_1>;
-  t.matmul_panels[slot(DType::Q5_0)] = matmul_panels<PanelQ5_0>;
-  t.matmul_panels[slot(DType::Q5_1)] = matmul_panels<PanelQ5_1>;
-  t.matmul_panels[slot(DType::Q8_0)] = matmul_panels<PanelQ8_0>;
-  t.matmul_panels[slot(DType::Q4_K)] = matmul_panels<PanelQ4_K>;
-  t.matmul_panels[slot(DType::Q5_K)] = matmul_panels<PanelQ5_K>;
-  t.matmul_panels[slot(DType::Q6_K)] = matmul_panels<PanelQ6_K>;
+  t.matmul_panels[slot(DType::Q4_0)] = matmul_panels<PanelQ4_0, Avx512Panel>;
+  t.matmul_panels[slot(DType::Q4_1)] = matmul_panels<PanelQ4_1, Avx512Panel>;
+  t.matmul_panels[slot(DType::Q5_0)] = matmul_panels<PanelQ5_0, Avx512Panel>;
+  t.matmul_panels[slot(DType::Q5_1)] = matmul_panels<PanelQ5_1, Avx512Panel>;
+  t.matmul_panels[slot(DType::Q8_0)] = matmul_panels<PanelQ8_0, Avx512Panel>;
+  t.matmul_panels[slot(DType::Q4_K)] = matmul_panels<PanelQ4_K, Avx512Panel>;
+  t.matmul_panels[slot(DType::Q5_K)] = matmul_panels<PanelQ5_K, Avx512Panel>;
+  t.matmul_panels[slot(DType::Q6_K)] = matmul_panels<PanelQ6_K, Avx512Panel>;
 }
 
 }  // namespace slm::kernels::x86

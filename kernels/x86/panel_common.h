@@ -1,0 +1,268 @@
+// Token-panel products (kernels.h, "token panels"), the part every x86 level shares: weight
+// unpacking and the driver. The inner loops live in panel_avx512.h and panel_avx2.h.
+//
+// The weights are unpacked, kPanelRows rows by kPanelChunk columns at a time, into unsigned levels
+// with one float scale (and min) per sub-block: the "(level - offset) * scale - min" form every type
+// shares (Q4_0: nibble, offset 8, scale d; Q4_K: nibble, scale d * sc, min dmin * m; Q6_K: 6 bits,
+// offset 32, 16-element scales; ...). That costs a few instructions per 32 weights once per row
+// chunk, and every token panel reuses it. An inner loop then sums level x activation in integers,
+// starting from -offset * sum(x) (the panel holds the sums) so the offset cancels exactly, and
+// applies scale x da and min x das in float per sub-block. Integer sums are exact; only the float
+// summation order differs from the scalar reference.
+//
+// Per type: kBlock (elements per weight block), kSub (elements per scale), kOffsetShift (offset =
+// 1 << it; -1: none), kLevelMax (largest level: bounds the int16 sums of the AVX2 loop), kMin (has
+// a min term), unpack(block, levels, scales, mins).
+// Uses AVX2 and F16C only; included by one *_avx2.cpp / *_avx512.cpp at a time (internal linkage,
+// see tile_driver.h).
+#pragma once
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/blocks.h"
+#include "kernels/kernels.h"
+#include "kernels/scalar/scalar.h"
+
+namespace slm::kernels::x86 {
+namespace {
+
+// Rows unpacked together: the AVX-512 loop keeps 8 rows x 16 tokens of accumulators, 8 activation
+// groups of a block and 8 running integer sums in 24 of its 32 zmm registers.
+constexpr int kPanelRows = 8;
+// Columns unpacked at a time: 8 rows x 2048 levels (16 KiB) stay in L1 beside the activation stream.
+constexpr int64_t kPanelChunk = 2048;
+
+// One chunk of kPanelRows weight rows as unsigned levels with per-sub-block (kSub elements) scales.
+template <int kSub>
+struct PanelRows {
+  static constexpr int64_t kSubs = kPanelChunk / kSub;
+  alignas(64) uint8_t q[kPanelRows][kPanelChunk];
+  alignas(64) float scale[kPanelRows][kSubs];
+  alignas(64) float min[kPanelRows][kPanelChunk / 32];
+};
+
+inline float f16(fp16_t h) { return _cvtsh_ss(h); }
+
+// The low and high nibbles of n (16 or 32) bytes to lo[0, n) and hi[0, n).
+template <int n>
+inline void unpack_nibbles(const uint8_t* qs, uint8_t* lo, uint8_t* hi) {
+  if constexpr (n == 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+    const __m128i m = _mm_set1_epi8(0x0F);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm_and_si128(v, m));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(hi), _mm_and_si128(_mm_srli_epi16(v, 4), m));
+  } else {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qs));
+    const __m256i m = _mm256_set1_epi8(0x0F);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(lo), _mm256_and_si256(v, m));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(hi), _mm256_and_si256(_mm256_srli_epi16(v, 4), m));
+  }
+}
+
+// ---- unpackers: one weight block -> levels q[kBlock], scale[kBlock / kSub], min[kBlock / 32] ------
+
+struct PanelQ4_0 {
+  using WBlock = block_q4_0;
+  static constexpr int kBlock = 32, kSub = 32, kOffsetShift = 3, kLevelMax = 15;  // offset 8
+  static constexpr bool kMin = false;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float*) {
+    unpack_nibbles<16>(b.qs, q, q + 16);
+    scale[0] = f16(b.d);
+  }
+};
+
+struct PanelQ4_1 {
+  using WBlock = block_q4_1;
+  static constexpr int kBlock = 32, kSub = 32, kOffsetShift = -1, kLevelMax = 15;  // no offset
+  static constexpr bool kMin = true;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
+    unpack_nibbles<16>(b.qs, q, q + 16);
+    scale[0] = f16(b.d);
+    min[0] = -f16(b.m);  // w = d q + m
+  }
+};
+
+// Q5_0 / Q5_1 levels (0..31): nibbles of qs plus bit l (element l) / l + 16 of the 32-bit qh.
+inline void unpack_q5_levels(const uint8_t* qs, const uint8_t* qh_bytes, uint8_t* q) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, sizeof(qh));
+  for (int l = 0; l < 16; ++l) {
+    const int h0 = static_cast<int>((qh >> l) << 4 & 0x10), h1 = static_cast<int>((qh >> (l + 12)) & 0x10);
+    q[l] = static_cast<uint8_t>((qs[l] & 0x0F) | h0);
+    q[l + 16] = static_cast<uint8_t>((qs[l] >> 4) | h1);
+  }
+}
+
+// Q4_K / Q5_K sub-block scales d * sc and mins dmin * m (the 6-bit pairs of scalar::get_scale_min_k4).
+template <class KBlock>
+inline void k4_scales_mins(const KBlock& b, float* scale, float* min) {
+  const float d = f16(b.d), dmin = f16(b.dmin);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    scalar::get_scale_min_k4(j, b.scales, &sc, &m);
+    scale[j] = d * sc;
+    min[j] = dmin * m;
+  }
+}
+
+struct PanelQ5_0 {
+  using WBlock = block_q5_0;
+  static constexpr int kBlock = 32, kSub = 32, kOffsetShift = 4, kLevelMax = 31;  // offset 16
+  static constexpr bool kMin = false;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float*) {
+    unpack_q5_levels(b.qs, b.qh, q);
+    scale[0] = f16(b.d);
+  }
+};
+
+struct PanelQ5_1 {
+  using WBlock = block_q5_1;
+  static constexpr int kBlock = 32, kSub = 32, kOffsetShift = -1, kLevelMax = 31;
+  static constexpr bool kMin = true;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
+    unpack_q5_levels(b.qs, b.qh, q);
+    scale[0] = f16(b.d);
+    min[0] = -f16(b.m);
+  }
+};
+
+struct PanelQ8_0 {
+  using WBlock = block_q8_0;
+  static constexpr int kBlock = 32, kSub = 32, kOffsetShift = 7, kLevelMax = 255;  // q + 128
+  static constexpr bool kMin = false;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float*) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(q),
+                        _mm256_xor_si256(v, _mm256_set1_epi8(static_cast<char>(0x80))));
+    scale[0] = f16(b.d);
+  }
+};
+
+struct PanelQ4_K {
+  using WBlock = block_q4_K;
+  static constexpr int kBlock = 256, kSub = 32, kOffsetShift = -1, kLevelMax = 15;
+  static constexpr bool kMin = true;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
+    // qs[32c + l]: element 64c + l (low nibble), 64c + 32 + l (high)
+    for (int c = 0; c < 4; ++c) unpack_nibbles<32>(b.qs + 32 * c, q + 64 * c, q + 64 * c + 32);
+    k4_scales_mins(b, scale, min);
+  }
+};
+
+struct PanelQ5_K {
+  using WBlock = block_q5_K;
+  static constexpr int kBlock = 256, kSub = 32, kOffsetShift = -1, kLevelMax = 31;
+  static constexpr bool kMin = true;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
+    // like Q4_K, plus bit 2c (low nibbles) and 2c + 1 (high) of qh[l] as the fifth bit
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m1 = _mm256_set1_epi8(1);
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
+    for (int c = 0; c < 4; ++c) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+      const __m256i h0 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c)), m1);
+      const __m256i h1 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), m1);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 64 * c),
+                          _mm256_or_si256(_mm256_and_si256(v, m4), _mm256_slli_epi16(h0, 4)));
+      _mm256_storeu_si256(
+          reinterpret_cast<__m256i*>(q + 64 * c + 32),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_slli_epi16(h1, 4)));
+    }
+    k4_scales_mins(b, scale, min);
+  }
+};
+
+struct PanelQ6_K {
+  using WBlock = block_q6_K;
+  static constexpr int kBlock = 256, kSub = 16, kOffsetShift = 5, kLevelMax = 63;  // offset 32
+  static constexpr bool kMin = false;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float*) {
+    const float d = f16(b.d);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m3 = _mm256_set1_epi8(3);
+    for (int n = 0; n < 2; ++n) {  // halves of 128: ql[64 n ..], qh[32 n ..]
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * n));
+      const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * n + 32));
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * n));
+      // element l: ql[l] low | qh bits 0-1; l + 32: ql[l + 32] low | bits 2-3; l + 64: ql[l] high |
+      // bits 4-5; l + 96: ql[l + 32] high | bits 6-7 (l < 32)
+      const __m256i lo[4] = {_mm256_and_si256(a, m4), _mm256_and_si256(c, m4),
+                             _mm256_and_si256(_mm256_srli_epi16(a, 4), m4),
+                             _mm256_and_si256(_mm256_srli_epi16(c, 4), m4)};
+      const __m256i hi[4] = {_mm256_and_si256(h, m3), _mm256_and_si256(_mm256_srli_epi16(h, 2), m3),
+                             _mm256_and_si256(_mm256_srli_epi16(h, 4), m3),
+                             _mm256_and_si256(_mm256_srli_epi16(h, 6), m3)};
+      for (int k = 0; k < 4; ++k)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 128 * n + 32 * k),
+                            _mm256_or_si256(lo[k], _mm256_slli_epi16(hi[k], 4)));
+    }
+    for (int j = 0; j < 16; ++j) scale[j] = d * b.scales[j];
+  }
+};
+
+// Rows [r0, r0 + nr) (nr <= kPanelRows), columns [c0, c0 + kc): unpacked into p. Rows past nr are
+// zero (their outputs are never stored).
+template <class T>
+inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int64_t kc,
+                        PanelRows<T::kSub>& p) {
+  const int64_t nb = kc / T::kBlock;
+  constexpr int kSubsPerBlock = T::kBlock / T::kSub;
+  constexpr int kMinsPerBlock = T::kBlock / 32;
+  for (int r = 0; r < kPanelRows; ++r) {
+    if (r >= nr) {
+      std::memset(p.q[r], 0, static_cast<size_t>(kc));
+      std::fill_n(p.scale[r], kc / T::kSub, 0.0f);
+      std::fill_n(p.min[r], kc / 32, 0.0f);
+      continue;
+    }
+    const auto* blocks =
+        reinterpret_cast<const typename T::WBlock*>(a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes) +
+        c0 / T::kBlock;
+    for (int64_t b = 0; b < nb; ++b)
+      T::unpack(blocks[b], p.q[r] + b * T::kBlock, p.scale[r] + b * kSubsPerBlock,
+                p.min[r] + b * kMinsPerBlock);
+  }
+}
+
+// The MatmulFn of the panel path (a.xp set), for an inner loop Isa::chunk<T> (panel_avx512.h,
+// panel_avx2.h) that multiplies kPanelRows unpacked rows with one panel's chunk of activations into
+// out[row][token] for (at least) its nt live tokens. Chunks of kPanelChunk columns outermost, so the
+// activations of one chunk (kPanelChunk / 32 x 768 bytes per 16 tokens) stay in L2 while every row group of
+// the range passes over them; each row group's chunk is unpacked once and used for every token panel. Later
+// chunks add their partial sums into y.
+template <class T, class Isa>
+void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
+  PanelRows<T::kSub> p;
+  alignas(64) float out[kPanelRows][kPanelTokens];
+  const size_t per_panel = panel_bytes(a.cols);
+  const int64_t panels = panel_count(a.n_tokens);
+  for (int64_t c0 = 0; c0 < a.cols; c0 += kPanelChunk) {
+    const int64_t kc = std::min(kPanelChunk, a.cols - c0);
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
+      const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, row_end - r0));
+      unpack_rows<T>(a, r0, nr, c0, kc, p);
+      for (int64_t tp = 0; tp < panels; ++tp) {
+        const int64_t t0 = tp * kPanelTokens;
+        const int nt = static_cast<int>(std::min<int64_t>(kPanelTokens, a.n_tokens - t0));
+        Isa::template chunk<T>(
+            p, kc,
+            a.xp + per_panel * static_cast<size_t>(tp) + static_cast<size_t>(c0 / 32) * kPanelBlockBytes, nt,
+            out);
+        for (int r = 0; r < nr; ++r) {
+          float* y = a.y + t0 * a.ldy + r0 + r;
+          if (c0 == 0) {
+            for (int t = 0; t < nt; ++t) y[t * a.ldy] = out[r][t];
+          } else {
+            for (int t = 0; t < nt; ++t) y[t * a.ldy] += out[r][t];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace slm::kernels::x86
