@@ -117,6 +117,15 @@ struct KernelTable {
   //   scale_f16: acc[i] = fp16(float(acc[i]) * s)
   void (*mad_f16)(uint16_t* acc, const uint16_t* v, float s, int64_t n);
   void (*scale_f16)(uint16_t* acc, float s, int64_t n);
+  // The same steps over n cache rows at once (row i at base + i * stride), bit-identical to calling
+  // the single-row kernels of the same table row by row, without a call and a memory round trip per
+  // row:
+  //   dot_f16_rows:  out[i] = dot_f16_f32(k + i * stride, q, hd)
+  //   mad_f16_rows:  for i in order: if ms[i] != 1, scale_f16(acc, ms[i], hd);
+  //                                  then mad_f16(acc, v + i * stride, vs[i], hd)
+  void (*dot_f16_rows)(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out);
+  void (*mad_f16_rows)(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
+                       int64_t hd);
 };
 
 // ---- dispatch ------------------------------------------------------------------------------------

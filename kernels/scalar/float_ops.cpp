@@ -86,4 +86,16 @@ void scale_f16(uint16_t* acc, float s, int64_t n) {
   for (int64_t i = 0; i < n; ++i) acc[i] = f32_to_fp16(fp16_to_f32(acc[i]) * s);
 }
 
+void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = dot_f16_f32(k + static_cast<size_t>(i) * stride, q, hd);
+}
+
+void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
+                  int64_t hd) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (ms[i] != 1.0f) scale_f16(acc, ms[i], hd);
+    mad_f16(acc, v + static_cast<size_t>(i) * stride, vs[i], hd);
+  }
+}
+
 }  // namespace slm::kernels::scalar

@@ -26,6 +26,8 @@ const KernelTable& scalar_table() {
     t.f32_to_f16_row = scalar::f32_to_f16_row;
     t.mad_f16 = scalar::mad_f16;
     t.scale_f16 = scalar::scale_f16;
+    t.dot_f16_rows = scalar::dot_f16_rows;
+    t.mad_f16_rows = scalar::mad_f16_rows;
     t.pack_panel = scalar::pack_panel;  // no matmul_panels here: the plain matmul is the reference
     return t;
   }();

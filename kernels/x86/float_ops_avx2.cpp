@@ -118,6 +118,41 @@ void scale_f16(uint16_t* acc, float s, int64_t n) {
   for (; i < n; ++i) acc[i] = f32_to_fp16(fp16_to_f32(acc[i]) * s);
 }
 
+void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = dot_f16_f32(k + static_cast<size_t>(i) * stride, q, hd);
+}
+
+// F16 values held in F32 lanes: the round trip through F16 that a store and a load would make.
+inline __m256 round_f16(__m256 x) { return _mm256_cvtph_ps(_mm256_cvtps_ph(x, kRne)); }
+
+// The accumulator stays in registers across the rows, 32 dimensions (4 registers) at a time; each
+// step rounds to F16 exactly as mad_f16 / scale_f16 do when they store it.
+void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
+                  int64_t hd) {
+  constexpr int kW = 4;
+  int64_t d = 0;
+  for (; d + 8 * kW <= hd; d += 8 * kW) {
+    __m256 a[kW];
+    for (int j = 0; j < kW; ++j) a[j] = load_f16x8(acc + d + 8 * j);
+    for (int64_t i = 0; i < n; ++i) {
+      const uint16_t* vr = v + static_cast<size_t>(i) * stride + d;
+      if (ms[i] != 1.0f) {
+        const __m256 m = _mm256_set1_ps(ms[i]);
+        for (int j = 0; j < kW; ++j) a[j] = round_f16(_mm256_mul_ps(a[j], m));
+      }
+      const __m256 sv = _mm256_set1_ps(vs[i]);
+      for (int j = 0; j < kW; ++j) a[j] = round_f16(_mm256_fmadd_ps(load_f16x8(vr + 8 * j), sv, a[j]));
+    }
+    for (int j = 0; j < kW; ++j) _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + d + 8 * j), _mm256_cvtps_ph(a[j], kRne));
+  }
+  if (d < hd) {  // the remaining dimensions (hd not a multiple of 32) row by row
+    for (int64_t i = 0; i < n; ++i) {
+      if (ms[i] != 1.0f) scale_f16(acc + d, ms[i], hd - d);
+      mad_f16(acc + d, v + static_cast<size_t>(i) * stride + d, vs[i], hd - d);
+    }
+  }
+}
+
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
   const __m256 av = _mm256_set1_ps(alpha);
   int64_t i = 0;
@@ -144,6 +179,8 @@ void add_float_ops_avx2(KernelTable& t) {
   t.f32_to_f16_row = f32_to_f16_row;
   t.mad_f16 = mad_f16;
   t.scale_f16 = scale_f16;
+  t.dot_f16_rows = dot_f16_rows;
+  t.mad_f16_rows = mad_f16_rows;
 }
 
 }  // namespace slm::kernels::x86

@@ -1,5 +1,6 @@
-// The AVX-512 (F/BW/VL/VNNI/BF16) kernel table: the matmuls of matmul_avx512.cpp; everything else
-// comes from the AVX2 table below it (dispatch.cpp composes them).
+// The AVX-512 (F/BW/VL/VNNI/BF16) kernel table: the matmuls of matmul_avx512.cpp and the F16 attention
+// accumulator of float_ops_avx512.cpp; everything else comes from the AVX2 table below it (dispatch.cpp
+// composes them).
 #include "kernels/isa_tables.h"
 #include "kernels/x86/x86.h"
 
@@ -10,6 +11,7 @@ const KernelTable& avx512_table() {
     KernelTable t{};
     t.isa = "avx512";
     x86::add_matmul_avx512(t);
+    x86::add_float_ops_avx512(t);
     return t;
   }();
   return table;

@@ -11,5 +11,6 @@ void add_quantize_act_avx2(KernelTable& t);  // quantize_act_avx2.cpp
 void add_float_ops_avx2(KernelTable& t);     // float_ops_avx2.cpp
 
 void add_matmul_avx512(KernelTable& t);      // matmul_avx512.cpp
+void add_float_ops_avx512(KernelTable& t);   // float_ops_avx512.cpp
 
 }  // namespace slm::kernels::x86

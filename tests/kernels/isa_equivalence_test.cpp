@@ -79,6 +79,8 @@ TEST_CASE("available_isas lists scalar first and every level has a complete tabl
     CHECK(static_cast<bool>(k->f32_to_f16_row));
     CHECK(static_cast<bool>(k->mad_f16));
     CHECK(static_cast<bool>(k->scale_f16));
+    CHECK(static_cast<bool>(k->dot_f16_rows));
+    CHECK(static_cast<bool>(k->mad_f16_rows));
   }
 }
 
@@ -251,6 +253,48 @@ TEST_CASE("panel matmul of every level equals scalar within float reassociation 
           }
         }
       }
+    }
+  }
+}
+
+TEST_CASE("attention row kernels equal their single-row kernels bit for bit") {
+  // Cache rows of head dimension hd inside rows of `stride` elements (the other KV heads), n rows:
+  // dot_f16_rows and mad_f16_rows must give exactly what the same level's one-row kernels give, and
+  // mad_f16_rows (whose arithmetic is rounding-exact) exactly what scalar's gives.
+  const KernelTable& s = scalar_ref();
+  for (std::string_view isa : available_isas()) {
+    const KernelTable& k = *table_for(isa);
+    REQUIRE(static_cast<bool>(k.dot_f16_rows));
+    REQUIRE(static_cast<bool>(k.mad_f16_rows));
+    for (int64_t hd : {8, 40, 64, 96, 128, 256}) {
+      const int64_t n = 29, stride = 3 * hd + 8, off = hd + 4;
+      INFO(isa << " hd " << hd);
+      const auto xf = test::random_floats(static_cast<size_t>(n * stride), static_cast<uint32_t>(hd) + 11, 2.0f);
+      std::vector<uint16_t> rows(xf.size());
+      s.f32_to_f16_row(xf.data(), rows.data(), static_cast<int64_t>(xf.size()));
+      const auto q = test::random_floats(static_cast<size_t>(hd), static_cast<uint32_t>(hd) + 12);
+      std::vector<float> got(n);
+      k.dot_f16_rows(rows.data() + off, static_cast<size_t>(stride), q.data(), hd, n, got.data());
+      for (int64_t i = 0; i < n; ++i)
+        REQUIRE(std::bit_cast<uint32_t>(got[i]) ==
+                std::bit_cast<uint32_t>(k.dot_f16_f32(rows.data() + off + i * stride, q.data(), hd)));
+
+      // online-softmax factors: some rows rescale (ms < 1, vs = 1), the others add with vs < 1
+      std::vector<float> ms(n, 1.0f), vs(n, 1.0f);
+      for (int64_t i = 0; i < n; ++i) {
+        if (i % 5 == 0) ms[i] = 0.25f + 0.02f * static_cast<float>(i);
+        else vs[i] = 0.9f / static_cast<float>(i + 1);
+      }
+      std::vector<uint16_t> acc_rows(hd), acc_one(hd), acc_scalar(hd);
+      for (int64_t d = 0; d < hd; ++d) acc_rows[d] = acc_one[d] = acc_scalar[d] = rows[(d * 13) % rows.size()];
+      k.mad_f16_rows(acc_rows.data(), rows.data() + off, static_cast<size_t>(stride), ms.data(), vs.data(), n, hd);
+      s.mad_f16_rows(acc_scalar.data(), rows.data() + off, static_cast<size_t>(stride), ms.data(), vs.data(), n, hd);
+      for (int64_t i = 0; i < n; ++i) {
+        if (ms[i] != 1.0f) k.scale_f16(acc_one.data(), ms[i], hd);
+        k.mad_f16(acc_one.data(), rows.data() + off + i * stride, vs[i], hd);
+      }
+      REQUIRE(acc_rows == acc_one);
+      REQUIRE(acc_rows == acc_scalar);
     }
   }
 }
