@@ -15,6 +15,8 @@ void add_matmul_avx2(KernelTable& t) {
   t.matmul[slot(DType::Q8_0)] = matmul_tiled<Q8_0Kernel, 4, 2>;
   t.matmul[slot(DType::Q4_0)] = matmul_tiled<Q4_0Kernel, 4, 2>;
   t.matmul[slot(DType::Q5_0)] = matmul_tiled<Q5_0Kernel, 4, 2>;
+  t.matmul[slot(DType::Q4_1)] = matmul_tiled<Q4_1Kernel, 4, 2>;
+  t.matmul[slot(DType::Q5_1)] = matmul_tiled<Q5_1Kernel, 4, 2>;
   t.matmul[slot(DType::Q4_K)] = matmul_tiled<Q4_KKernel, 4, 2>;
   t.matmul[slot(DType::Q5_K)] = matmul_tiled<Q5_KKernel, 4, 2>;
   t.matmul[slot(DType::Q6_K)] = matmul_tiled<Q6_KKernel, 4, 2>;

@@ -24,6 +24,8 @@ void add_matmul_avx512(KernelTable& t) {
   t.matmul[slot(DType::Q8_0)] = matmul_quad<Q8_0Quad>;
   t.matmul[slot(DType::Q4_0)] = matmul_quad<Q4_0Quad>;
   t.matmul[slot(DType::Q5_0)] = matmul_tiled<Q5_0Kernel, 4, 4>;
+  t.matmul[slot(DType::Q4_1)] = matmul_tiled<Q4_1Kernel, 4, 4>;
+  t.matmul[slot(DType::Q5_1)] = matmul_tiled<Q5_1Kernel, 4, 4>;
   t.matmul[slot(DType::Q4_K)] = matmul_kquant_avx512<Q4KOps>;
   t.matmul[slot(DType::Q5_K)] = matmul_tiled<Q5_KKernel, 4, 4>;
   t.matmul[slot(DType::Q6_K)] = matmul_kquant_avx512<Q6KOps>;

@@ -1,5 +1,5 @@
 // Block kernels (see tile_driver.h) of the weight types paired with Q8_0 activations: Q8_0, Q4_0
-// and Q5_0. Each 32-element weight block is decoded to 32 signed levels in one ymm; the product
+// and Q5_0; and of Q4_1 / Q5_1 with Q8_1 activations (at the end). Each 32-element weight block is decoded to 32 signed levels in one ymm; the product
 // with the activation uses the sign trick (|w| unsigned times x carrying w's sign), so one
 // maddubs/madd (or one vpdpbusd with VNNI) gives the exact integer block sum in 8 lanes, which is
 // then scaled by d_w * d_x and accumulated in float: per block as ggml does.
@@ -75,6 +75,45 @@ struct Q5_0Kernel : Q8_0ActDot {
     const __m256i high = _mm256_and_si256(bits_to_bytes_32(b.qh), _mm256_set1_epi8(0x10));
     const __m256i q = _mm256_or_si256(unpack_nibbles_32(b.qs), high);
     return make(_mm256_sub_epi8(q, _mm256_set1_epi8(16)), b.d);
+  }
+};
+
+// Q4_1 and Q5_1 (w = d * level + m, levels unsigned) with Q8_1 activations (x = d_x * q, and s =
+// d_x * sum(q) stored with the block): per block ggml's d_w * d_x * sum(level * q) + m * s. The
+// levels are unsigned already, so they meet the signed activation bytes without the sign trick.
+struct MinBlock32 {
+  __m256i q;  // levels 0..15 or 0..31
+  float d, m;
+};
+
+struct Q8_1ActDot {
+  static constexpr int kBlock = 32;
+  using XBlock = block_q8_1;
+  using W = MinBlock32;
+  struct Acc {
+    __m256 v;  // the scaled integer sums, per lane
+    float m;   // the min terms
+  };
+  static Acc zero() { return {_mm256_setzero_ps(), 0.0f}; }
+  static void accumulate(const W& w, const XBlock& x, Acc& acc) {
+    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs));
+    const __m256i sums = dot_u8_s8(w.q, xq);
+    acc.v = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(w.d * fp16_scalar(x.d)), acc.v);
+    acc.m += w.m * fp16_scalar(x.s);
+  }
+  static float reduce(const Acc& acc) { return hsum(acc.v) + acc.m; }
+};
+
+struct Q4_1Kernel : Q8_1ActDot {
+  using WBlock = block_q4_1;
+  static W load(const WBlock& b) { return {unpack_nibbles_32(b.qs), fp16_scalar(b.d), fp16_scalar(b.m)}; }
+};
+
+struct Q5_1Kernel : Q8_1ActDot {
+  using WBlock = block_q5_1;
+  static W load(const WBlock& b) {
+    const __m256i high = _mm256_and_si256(bits_to_bytes_32(b.qh), _mm256_set1_epi8(0x10));
+    return {_mm256_or_si256(unpack_nibbles_32(b.qs), high), fp16_scalar(b.d), fp16_scalar(b.m)};
   }
 };
 
