@@ -20,12 +20,15 @@ void add_matmul_avx2(KernelTable& t) {
   t.matmul[slot(DType::Q4_K)] = matmul_tiled<Q4_KKernel, 4, 2>;
   t.matmul[slot(DType::Q5_K)] = matmul_tiled<Q5_KKernel, 4, 2>;
   t.matmul[slot(DType::Q6_K)] = matmul_tiled<Q6_KKernel, 4, 2>;
+  // No matrix-vector kernels of their own: the panel loops with panels packed on the fly.
+  t.matmul[slot(DType::Q2_K)] = matmul_panels_self_packed<PanelQ2_K, Avx2Panel>;
+  t.matmul[slot(DType::Q3_K)] = matmul_panels_self_packed<PanelQ3_K, Avx2Panel>;
   t.matmul[slot(DType::F32)] = float_matmul<F32Elems, 4, 2>;
   t.matmul[slot(DType::F16)] = float_matmul<F16Elems, 4, 2>;
   t.matmul[slot(DType::BF16)] = float_matmul<BF16Elems, 4, 2>;
 
-  // Prompt-sized products: token panels (panel_avx2.h), packed by the scalar packer. Not Q8_0: its
-  // 8-bit levels overflow vpmaddubsw's int16 pairs.
+  // Prompt-sized products: token panels (panel_avx2.h), packed by the scalar packer. Not Q8_0 and
+  // IQ4_NL: their 8-bit levels overflow vpmaddubsw's int16 pairs.
   t.matmul_panels[slot(DType::Q4_0)] = matmul_panels<PanelQ4_0, Avx2Panel>;
   t.matmul_panels[slot(DType::Q4_1)] = matmul_panels<PanelQ4_1, Avx2Panel>;
   t.matmul_panels[slot(DType::Q5_0)] = matmul_panels<PanelQ5_0, Avx2Panel>;
@@ -33,6 +36,8 @@ void add_matmul_avx2(KernelTable& t) {
   t.matmul_panels[slot(DType::Q4_K)] = matmul_panels<PanelQ4_K, Avx2Panel>;
   t.matmul_panels[slot(DType::Q5_K)] = matmul_panels<PanelQ5_K, Avx2Panel>;
   t.matmul_panels[slot(DType::Q6_K)] = matmul_panels<PanelQ6_K, Avx2Panel>;
+  t.matmul_panels[slot(DType::Q2_K)] = matmul_panels<PanelQ2_K, Avx2Panel>;
+  t.matmul_panels[slot(DType::Q3_K)] = matmul_panels<PanelQ3_K, Avx2Panel>;
 }
 
 }  // namespace slm::kernels::x86

@@ -20,11 +20,17 @@
 namespace slm::kernels::x86 {
 namespace {
 
+// Groups whose int16 sums may be added before widening: as many as the levels allow (pairs of at
+// most 2 * kLevelMax * 128), a power of two, within one sub-block (kSub / 4 groups).
 template <class T>
-constexpr int kRun = 32767 / (256 * T::kLevelMax) >= 8   ? 8
-                     : 32767 / (256 * T::kLevelMax) >= 4 ? 4
-                     : 32767 / (256 * T::kLevelMax) >= 2 ? 2
-                                                         : 32767 / (256 * T::kLevelMax);
+constexpr int run_length() {
+  const int fit = 32767 / (256 * T::kLevelMax);
+  int run = 1;
+  while (run * 2 <= fit && run * 2 <= T::kSub / 4) run *= 2;
+  return fit >= 1 ? run : 0;
+}
+template <class T>
+constexpr int kRun = run_length<T>();
 
 inline __m256i bcast_u32(const uint8_t* p) {
   int32_t v;
@@ -99,10 +105,18 @@ struct Avx2Panel {
                                     _mm256_mul_ps(da, _mm256_set1_ps(p.scale[r0 + r][2 * b + h])), acc[r]);
             }
           }
-          if constexpr (T::kMin) {
+          if constexpr (T::kMin && T::kSub == 32) {
             const __m256 das = _mm256_load_ps(reinterpret_cast<const float*>(ap + kPanelDas + toff));
             for (int r = 0; r < kRows; ++r)
               acc[r] = _mm256_fnmadd_ps(das, _mm256_set1_ps(p.min[r0 + r][b]), acc[r]);
+          } else if constexpr (T::kMin) {  // a min per 16: da times each half's sum
+            const __m256i sum = load8(ap + kPanelSum + toff), lo = load8(ap + kPanelSumLo + toff);
+            const __m256 das_lo = _mm256_mul_ps(da, _mm256_cvtepi32_ps(lo));
+            const __m256 das_hi = _mm256_mul_ps(da, _mm256_cvtepi32_ps(_mm256_sub_epi32(sum, lo)));
+            for (int r = 0; r < kRows; ++r) {
+              acc[r] = _mm256_fnmadd_ps(das_lo, _mm256_set1_ps(p.min[r0 + r][2 * b]), acc[r]);
+              acc[r] = _mm256_fnmadd_ps(das_hi, _mm256_set1_ps(p.min[r0 + r][2 * b + 1]), acc[r]);
+            }
           }
         }
         for (int r = 0; r < kRows; ++r) _mm256_store_ps(out[r0 + r] + 8 * half, acc[r]);

@@ -81,10 +81,18 @@ struct Avx512Panel {
                                      _mm512_mul_ps(da, _mm512_set1_ps(p.scale[r][2 * b + h])), acc[r]);
         }
       }
-      if constexpr (T::kMin) {
+      if constexpr (T::kMin && T::kSub == 32) {
         const __m512 das = _mm512_load_ps(reinterpret_cast<const float*>(ap + kPanelDas));
         for (int r = 0; r < kPanelRows; ++r)
           acc[r] = _mm512_fnmadd_ps(das, _mm512_set1_ps(p.min[r][b]), acc[r]);
+      } else if constexpr (T::kMin) {  // a min per 16: da times each half's sum
+        const __m512i sum = _mm512_load_si512(ap + kPanelSum), lo = _mm512_load_si512(ap + kPanelSumLo);
+        const __m512 das_lo = _mm512_mul_ps(da, _mm512_cvtepi32_ps(lo));
+        const __m512 das_hi = _mm512_mul_ps(da, _mm512_cvtepi32_ps(_mm512_sub_epi32(sum, lo)));
+        for (int r = 0; r < kPanelRows; ++r) {
+          acc[r] = _mm512_fnmadd_ps(das_lo, _mm512_set1_ps(p.min[r][2 * b]), acc[r]);
+          acc[r] = _mm512_fnmadd_ps(das_hi, _mm512_set1_ps(p.min[r][2 * b + 1]), acc[r]);
+        }
       }
     }
     for (int r = 0; r < kPanelRows; ++r) _mm512_store_ps(out[r], acc[r]);

@@ -43,7 +43,7 @@ struct PanelRows {
   static constexpr int64_t kSubs = kPanelChunk / kSub;
   alignas(64) uint8_t q[kPanelRows][kPanelChunk];
   alignas(64) float scale[kPanelRows][kSubs];
-  alignas(64) float min[kPanelRows][kPanelChunk / 32];
+  alignas(64) float min[kPanelRows][kSubs];  // per sub-block, types with a min only
 };
 
 inline float f16(fp16_t h) { return _cvtsh_ss(h); }
@@ -64,7 +64,7 @@ inline void unpack_nibbles(const uint8_t* qs, uint8_t* lo, uint8_t* hi) {
   }
 }
 
-// ---- unpackers: one weight block -> levels q[kBlock], scale[kBlock / kSub], min[kBlock / 32] ------
+// ---- unpackers: one weight block -> levels q[kBlock], scale[kBlock / kSub], min[kBlock / kSub] -----
 
 struct PanelQ4_0 {
   using WBlock = block_q4_0;
@@ -203,6 +203,73 @@ struct PanelQ6_K {
   }
 };
 
+// Q2_K: 16 sub-blocks of 16, levels 0..3 (2 bits of qs at shift 2j), 4-bit scale and min per
+// sub-block. Sub-block s = 8n + 2j + h covers elements 128n + 32j + 16h + l, from qs[32n + 16h + l].
+struct PanelQ2_K {
+  using WBlock = block_q2_K;
+  static constexpr int kBlock = 256, kSub = 16, kOffsetShift = -1, kLevelMax = 3;
+  static constexpr bool kMin = true;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
+    const float d = f16(b.d), dmin = f16(b.dmin);
+    const __m128i m3 = _mm_set1_epi8(3);
+    for (int n = 0; n < 2; ++n)
+      for (int h = 0; h < 2; ++h) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 32 * n + 16 * h));
+        for (int j = 0; j < 4; ++j)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 128 * n + 32 * j + 16 * h),
+                           _mm_and_si128(_mm_srl_epi16(v, _mm_cvtsi32_si128(2 * j)), m3));
+      }
+    for (int sb = 0; sb < 16; ++sb) {
+      scale[sb] = d * static_cast<float>(b.scales[sb] & 0xF);
+      min[sb] = dmin * static_cast<float>(b.scales[sb] >> 4);
+    }
+  }
+};
+
+// Q3_K: as Q2_K's layout, plus a third bit from hmask (bit 4n + j of hmask[16h + l]); level
+// (2 bits) + 4 * bit in 0..7 with offset 4; 16 signed 6-bit scales, no min.
+struct PanelQ3_K {
+  using WBlock = block_q3_K;
+  static constexpr int kBlock = 256, kSub = 16, kOffsetShift = 2, kLevelMax = 7;  // offset 4
+  static constexpr bool kMin = false;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float*) {
+    const float d = f16(b.d);
+    const __m128i m3 = _mm_set1_epi8(3), four = _mm_set1_epi8(4);
+    for (int h = 0; h < 2; ++h) {
+      const __m128i hm = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.hmask + 16 * h));
+      for (int n = 0; n < 2; ++n) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 32 * n + 16 * h));
+        for (int j = 0; j < 4; ++j) {
+          const __m128i bit = _mm_set1_epi8(static_cast<char>(1 << (4 * n + j)));
+          const __m128i high = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(hm, bit), bit), four);
+          const __m128i low = _mm_and_si128(_mm_srl_epi16(v, _mm_cvtsi32_si128(2 * j)), m3);
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 128 * n + 32 * j + 16 * h), _mm_or_si128(low, high));
+        }
+      }
+    }
+    int8_t sc[16];
+    scalar::unpack_q3_K_scales(b.scales, sc);
+    for (int sb = 0; sb < 16; ++sb) scale[sb] = d * static_cast<float>(sc[sb]);
+  }
+};
+
+// IQ4_NL: the 16 non-linear levels (-127 .. 113) + 128 as unsigned bytes, offset 128. Levels up to
+// 241 do not fit the AVX2 loop's int16 sums: AVX-512 only.
+struct PanelIQ4_NL {
+  using WBlock = block_iq4_nl;
+  static constexpr int kBlock = 32, kSub = 32, kOffsetShift = 7, kLevelMax = 241;
+  static constexpr bool kMin = false;
+  static void unpack(const WBlock& b, uint8_t* q, float* scale, float*) {
+    alignas(16) uint8_t table[16];
+    for (int i = 0; i < 16; ++i) table[i] = static_cast<uint8_t>(kvalues_iq4nl[i] + 128);
+    const __m128i t = _mm_load_si128(reinterpret_cast<const __m128i*>(table));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)), m4 = _mm_set1_epi8(0x0F);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_shuffle_epi8(t, _mm_and_si128(v, m4)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16), _mm_shuffle_epi8(t, _mm_and_si128(_mm_srli_epi16(v, 4), m4)));
+    scale[0] = f16(b.d);
+  }
+};
+
 // Rows [r0, r0 + nr) (nr <= kPanelRows), columns [c0, c0 + kc): unpacked into p. Rows past nr are
 // zero (their outputs are never stored).
 template <class T>
@@ -210,12 +277,11 @@ inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int
                         PanelRows<T::kSub>& p) {
   const int64_t nb = kc / T::kBlock;
   constexpr int kSubsPerBlock = T::kBlock / T::kSub;
-  constexpr int kMinsPerBlock = T::kBlock / 32;
   for (int r = 0; r < kPanelRows; ++r) {
     if (r >= nr) {
       std::memset(p.q[r], 0, static_cast<size_t>(kc));
       std::fill_n(p.scale[r], kc / T::kSub, 0.0f);
-      std::fill_n(p.min[r], kc / 32, 0.0f);
+      std::fill_n(p.min[r], kc / T::kSub, 0.0f);
       continue;
     }
     const auto* blocks =
@@ -223,7 +289,7 @@ inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int
         c0 / T::kBlock;
     for (int64_t b = 0; b < nb; ++b)
       T::unpack(blocks[b], p.q[r] + b * T::kBlock, p.scale[r] + b * kSubsPerBlock,
-                p.min[r] + b * kMinsPerBlock);
+                p.min[r] + b * kSubsPerBlock);
   }
 }
 
@@ -251,6 +317,43 @@ void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
             p, kc,
             a.xp + per_panel * static_cast<size_t>(tp) + static_cast<size_t>(c0 / 32) * kPanelBlockBytes, nt,
             out);
+        for (int r = 0; r < nr; ++r) {
+          float* y = a.y + t0 * a.ldy + r0 + r;
+          if (c0 == 0) {
+            for (int t = 0; t < nt; ++t) y[t * a.ldy] = out[r][t];
+          } else {
+            for (int t = 0; t < nt; ++t) y[t * a.ldy] += out[r][t];
+          }
+        }
+      }
+    }
+  }
+}
+
+// A MatmulFn over the same loops for any token count without packed panels (a.xp unused): each
+// token panel's activations are packed chunk by chunk into a stack buffer (scalar::pack_panel, on
+// the activation rows from the chunk's first block on). For the types without matrix-vector
+// kernels of their own (Q2_K, Q3_K, IQ4_NL): a one-token product then wastes 15 of 16 lanes, and
+// still runs several times faster than the scalar reference.
+template <class T, class Isa>
+void matmul_panels_self_packed(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
+  PanelRows<T::kSub> p;
+  alignas(64) uint8_t xp[(kPanelChunk / 32) * kPanelBlockBytes];
+  alignas(64) float out[kPanelRows][kPanelTokens];
+  const DType act = activation_type(a.wtype);
+  const int64_t act_block = block_size(act);
+  const size_t act_block_bytes = block_bytes(act);
+  for (int64_t tp = 0; tp < panel_count(a.n_tokens); ++tp) {
+    const int64_t t0 = tp * kPanelTokens;
+    const int nt = static_cast<int>(std::min<int64_t>(kPanelTokens, a.n_tokens - t0));
+    for (int64_t c0 = 0; c0 < a.cols; c0 += kPanelChunk) {
+      const int64_t kc = std::min(kPanelChunk, a.cols - c0);
+      scalar::pack_panel(act, a.x + static_cast<size_t>(c0 / act_block) * act_block_bytes, a.x_row_bytes, kc,
+                         a.n_tokens, tp, xp);
+      for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
+        const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, row_end - r0));
+        unpack_rows<T>(a, r0, nr, c0, kc, p);
+        Isa::template chunk<T>(p, kc, xp, nt, out);
         for (int r = 0; r < nr; ++r) {
           float* y = a.y + t0 * a.ldy + r0 + r;
           if (c0 == 0) {
