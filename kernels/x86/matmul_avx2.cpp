@@ -20,9 +20,8 @@ void add_matmul_avx2(KernelTable& t) {
   t.matmul[slot(DType::Q4_K)] = matmul_tiled<Q4_KKernel, 4, 2>;
   t.matmul[slot(DType::Q5_K)] = matmul_tiled<Q5_KKernel, 4, 2>;
   t.matmul[slot(DType::Q6_K)] = matmul_tiled<Q6_KKernel, 4, 2>;
-  // No matrix-vector kernels of their own: the panel loops with panels packed on the fly.
-  t.matmul[slot(DType::Q2_K)] = matmul_panels_self_packed<PanelQ2_K, Avx2Panel>;
-  t.matmul[slot(DType::Q3_K)] = matmul_panels_self_packed<PanelQ3_K, Avx2Panel>;
+  t.matmul[slot(DType::Q2_K)] = matmul_tiled<Q2_KKernel, 4, 2>;
+  t.matmul[slot(DType::Q3_K)] = matmul_tiled<Q3_KKernel, 4, 2>;
   t.matmul[slot(DType::F32)] = float_matmul<F32Elems, 4, 2>;
   t.matmul[slot(DType::F16)] = float_matmul<F16Elems, 4, 2>;
   t.matmul[slot(DType::BF16)] = float_matmul<BF16Elems, 4, 2>;
