@@ -20,6 +20,7 @@ void add_matmul_avx2(KernelTable& t) {
   t.matmul[slot(DType::Q4_K)] = matmul_tiled<Q4_KKernel, 4, 2>;
   t.matmul[slot(DType::Q5_K)] = matmul_tiled<Q5_KKernel, 4, 2>;
   t.matmul[slot(DType::Q6_K)] = matmul_tiled<Q6_KKernel, 4, 2>;
+  t.matmul[slot(DType::IQ4_NL)] = matmul_tiled<IQ4_NLKernel, 4, 2>;
   t.matmul[slot(DType::Q2_K)] = matmul_tiled<Q2_KKernel, 4, 2>;
   t.matmul[slot(DType::Q3_K)] = matmul_tiled<Q3_KKernel, 4, 2>;
   t.matmul[slot(DType::F32)] = float_matmul<F32Elems, 4, 2>;

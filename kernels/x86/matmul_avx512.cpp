@@ -31,8 +31,7 @@ void add_matmul_avx512(KernelTable& t) {
   t.matmul[slot(DType::Q6_K)] = matmul_kquant_avx512<Q6KOps>;
   t.matmul[slot(DType::Q2_K)] = matmul_tiled<Q2_KKernel, 4, 4>;
   t.matmul[slot(DType::Q3_K)] = matmul_tiled<Q3_KKernel, 4, 4>;
-  // No matrix-vector kernel of its own: the panel loops with panels packed on the fly.
-  t.matmul[slot(DType::IQ4_NL)] = matmul_panels_self_packed<PanelIQ4_NL, Avx512Panel>;
+  t.matmul[slot(DType::IQ4_NL)] = matmul_tiled<IQ4_NLKernel, 4, 4>;
   t.matmul[slot(DType::F32)] = float_matmul<F32Elems, 4, 4>;
   t.matmul[slot(DType::F16)] = float_matmul<F16Elems, 4, 4>;
   t.matmul[slot(DType::BF16)] = float_matmul<BF16Elems, 4, 4>;

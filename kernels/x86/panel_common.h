@@ -330,42 +330,5 @@ void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   }
 }
 
-// A MatmulFn over the same loops for any token count without packed panels (a.xp unused): each
-// token panel's activations are packed chunk by chunk into a stack buffer (scalar::pack_panel, on
-// the activation rows from the chunk's first block on). For the types without matrix-vector
-// kernels of their own (Q2_K, Q3_K, IQ4_NL): a one-token product then wastes 15 of 16 lanes, and
-// still runs several times faster than the scalar reference.
-template <class T, class Isa>
-void matmul_panels_self_packed(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
-  PanelRows<T::kSub> p;
-  alignas(64) uint8_t xp[(kPanelChunk / 32) * kPanelBlockBytes];
-  alignas(64) float out[kPanelRows][kPanelTokens];
-  const DType act = activation_type(a.wtype);
-  const int64_t act_block = block_size(act);
-  const size_t act_block_bytes = block_bytes(act);
-  for (int64_t tp = 0; tp < panel_count(a.n_tokens); ++tp) {
-    const int64_t t0 = tp * kPanelTokens;
-    const int nt = static_cast<int>(std::min<int64_t>(kPanelTokens, a.n_tokens - t0));
-    for (int64_t c0 = 0; c0 < a.cols; c0 += kPanelChunk) {
-      const int64_t kc = std::min(kPanelChunk, a.cols - c0);
-      scalar::pack_panel(act, a.x + static_cast<size_t>(c0 / act_block) * act_block_bytes, a.x_row_bytes, kc,
-                         a.n_tokens, tp, xp);
-      for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
-        const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, row_end - r0));
-        unpack_rows<T>(a, r0, nr, c0, kc, p);
-        Isa::template chunk<T>(p, kc, xp, nt, out);
-        for (int r = 0; r < nr; ++r) {
-          float* y = a.y + t0 * a.ldy + r0 + r;
-          if (c0 == 0) {
-            for (int t = 0; t < nt; ++t) y[t * a.ldy] = out[r][t];
-          } else {
-            for (int t = 0; t < nt; ++t) y[t * a.ldy] += out[r][t];
-          }
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
 }  // namespace slm::kernels::x86

@@ -1,5 +1,5 @@
-// Block kernels (see tile_driver.h) of the weight types paired with Q8_0 activations: Q8_0, Q4_0
-// and Q5_0; and of Q4_1 / Q5_1 with Q8_1 activations (at the end). Each 32-element weight block is decoded to 32 signed levels in one ymm; the product
+// Block kernels (see tile_driver.h) of the weight types paired with Q8_0 activations: Q8_0, Q4_0,
+// Q5_0 and IQ4_NL; and of Q4_1 / Q5_1 with Q8_1 activations (at the end). Each 32-element weight block is decoded to 32 signed levels in one ymm; the product
 // with the activation uses the sign trick (|w| unsigned times x carrying w's sign), so one
 // maddubs/madd (or one vpdpbusd with VNNI) gives the exact integer block sum in 8 lanes, which is
 // then scaled by d_w * d_x and accumulated in float: per block as ggml does.
@@ -75,6 +75,16 @@ struct Q5_0Kernel : Q8_0ActDot {
     const __m256i high = _mm256_and_si256(bits_to_bytes_32(b.qh), _mm256_set1_epi8(0x10));
     const __m256i q = _mm256_or_si256(unpack_nibbles_32(b.qs), high);
     return make(_mm256_sub_epi8(q, _mm256_set1_epi8(16)), b.d);
+  }
+};
+
+// IQ4_NL: Q4_0's nibbles looked up in the 16 non-linear levels (-127 .. 113) with one pshufb.
+struct IQ4_NLKernel : Q8_0ActDot {
+  using WBlock = block_iq4_nl;
+  static W load(const WBlock& b) {
+    const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kvalues_iq4nl));
+    const __m256i levels = _mm256_shuffle_epi8(_mm256_set_m128i(table, table), unpack_nibbles_32(b.qs));
+    return make(levels, b.d);
   }
 };
 
