@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "formats/gguf_types.h"
 #include "slm/error.h"
 
 namespace slm::gguf {
@@ -523,22 +524,6 @@ const TensorInfo* GgufFile::find_tensor(std::string_view name) const noexcept {
 
 namespace {
 
-template <class T>
-constexpr ValueType value_type_of() {
-  if constexpr (std::is_same_v<T, uint8_t>) return ValueType::UINT8;
-  else if constexpr (std::is_same_v<T, int8_t>) return ValueType::INT8;
-  else if constexpr (std::is_same_v<T, uint16_t>) return ValueType::UINT16;
-  else if constexpr (std::is_same_v<T, int16_t>) return ValueType::INT16;
-  else if constexpr (std::is_same_v<T, uint32_t>) return ValueType::UINT32;
-  else if constexpr (std::is_same_v<T, int32_t>) return ValueType::INT32;
-  else if constexpr (std::is_same_v<T, float>) return ValueType::FLOAT32;
-  else if constexpr (std::is_same_v<T, bool>) return ValueType::BOOL;
-  else if constexpr (std::is_same_v<T, std::string_view>) return ValueType::STRING;
-  else if constexpr (std::is_same_v<T, uint64_t>) return ValueType::UINT64;
-  else if constexpr (std::is_same_v<T, int64_t>) return ValueType::INT64;
-  else return ValueType::FLOAT64;
-}
-
 // "a u32", "an f32", "an array of string", for messages about a value's type.
 std::string with_article(std::string_view type_name) {
   const bool vowel_sound =
@@ -659,29 +644,9 @@ std::vector<bool> GgufFile::get_bool_array(std::string_view key) const {
 #define SLM_GGUF_INSTANTIATE_ARRAY(T) \
   template std::span<const T> GgufFile::get_array<T>(std::string_view) const;
 
-SLM_GGUF_INSTANTIATE_SCALAR(uint8_t)
-SLM_GGUF_INSTANTIATE_SCALAR(int8_t)
-SLM_GGUF_INSTANTIATE_SCALAR(uint16_t)
-SLM_GGUF_INSTANTIATE_SCALAR(int16_t)
-SLM_GGUF_INSTANTIATE_SCALAR(uint32_t)
-SLM_GGUF_INSTANTIATE_SCALAR(int32_t)
-SLM_GGUF_INSTANTIATE_SCALAR(uint64_t)
-SLM_GGUF_INSTANTIATE_SCALAR(int64_t)
-SLM_GGUF_INSTANTIATE_SCALAR(float)
-SLM_GGUF_INSTANTIATE_SCALAR(double)
+SLM_GGUF_FOR_EACH_ARRAY_ELEMENT(SLM_GGUF_INSTANTIATE_SCALAR)
 SLM_GGUF_INSTANTIATE_SCALAR(bool)
-SLM_GGUF_INSTANTIATE_SCALAR(std::string_view)
-SLM_GGUF_INSTANTIATE_ARRAY(uint8_t)
-SLM_GGUF_INSTANTIATE_ARRAY(int8_t)
-SLM_GGUF_INSTANTIATE_ARRAY(uint16_t)
-SLM_GGUF_INSTANTIATE_ARRAY(int16_t)
-SLM_GGUF_INSTANTIATE_ARRAY(uint32_t)
-SLM_GGUF_INSTANTIATE_ARRAY(int32_t)
-SLM_GGUF_INSTANTIATE_ARRAY(uint64_t)
-SLM_GGUF_INSTANTIATE_ARRAY(int64_t)
-SLM_GGUF_INSTANTIATE_ARRAY(float)
-SLM_GGUF_INSTANTIATE_ARRAY(double)
-SLM_GGUF_INSTANTIATE_ARRAY(std::string_view)
+SLM_GGUF_FOR_EACH_ARRAY_ELEMENT(SLM_GGUF_INSTANTIATE_ARRAY)
 
 #undef SLM_GGUF_INSTANTIATE_SCALAR
 #undef SLM_GGUF_INSTANTIATE_ARRAY

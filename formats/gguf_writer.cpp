@@ -12,6 +12,7 @@
 #include <limits>
 #include <system_error>
 
+#include "formats/gguf_types.h"
 #include "slm/error.h"
 
 namespace slm::gguf {
@@ -46,21 +47,6 @@ void put_string(std::vector<uint8_t>& out, std::string_view s) {
 void put_array_head(std::vector<uint8_t>& out, ValueType elem, uint64_t count) {
   put<uint32_t>(out, static_cast<uint32_t>(elem));
   put<uint64_t>(out, count);
-}
-
-template <class T>
-constexpr ValueType element_type_of() {
-  if constexpr (std::is_same_v<T, uint8_t>) return ValueType::UINT8;
-  else if constexpr (std::is_same_v<T, int8_t>) return ValueType::INT8;
-  else if constexpr (std::is_same_v<T, uint16_t>) return ValueType::UINT16;
-  else if constexpr (std::is_same_v<T, int16_t>) return ValueType::INT16;
-  else if constexpr (std::is_same_v<T, uint32_t>) return ValueType::UINT32;
-  else if constexpr (std::is_same_v<T, int32_t>) return ValueType::INT32;
-  else if constexpr (std::is_same_v<T, float>) return ValueType::FLOAT32;
-  else if constexpr (std::is_same_v<T, std::string_view>) return ValueType::STRING;
-  else if constexpr (std::is_same_v<T, uint64_t>) return ValueType::UINT64;
-  else if constexpr (std::is_same_v<T, int64_t>) return ValueType::INT64;
-  else return ValueType::FLOAT64;
 }
 
 uint64_t align_up(uint64_t n, uint64_t alignment) { return (n + alignment - 1) / alignment * alignment; }
@@ -134,7 +120,7 @@ EncodedValue EncodedValue::string(std::string_view v) {
 template <MetadataArrayElement T>
 EncodedValue EncodedValue::array(std::span<const T> items) {
   std::vector<uint8_t> p;
-  constexpr ValueType elem = element_type_of<T>();
+  constexpr ValueType elem = value_type_of<T>();
   if constexpr (std::is_same_v<T, std::string_view>) {
     size_t bytes = 12;
     for (std::string_view s : items) bytes += 8 + s.size();
@@ -178,17 +164,7 @@ EncodedValue EncodedValue::array_of_arrays(std::span<const EncodedValue> arrays)
 }
 
 #define SLM_GGUF_INSTANTIATE_ARRAY(T) template EncodedValue EncodedValue::array<T>(std::span<const T>);
-SLM_GGUF_INSTANTIATE_ARRAY(uint8_t)
-SLM_GGUF_INSTANTIATE_ARRAY(int8_t)
-SLM_GGUF_INSTANTIATE_ARRAY(uint16_t)
-SLM_GGUF_INSTANTIATE_ARRAY(int16_t)
-SLM_GGUF_INSTANTIATE_ARRAY(uint32_t)
-SLM_GGUF_INSTANTIATE_ARRAY(int32_t)
-SLM_GGUF_INSTANTIATE_ARRAY(uint64_t)
-SLM_GGUF_INSTANTIATE_ARRAY(int64_t)
-SLM_GGUF_INSTANTIATE_ARRAY(float)
-SLM_GGUF_INSTANTIATE_ARRAY(double)
-SLM_GGUF_INSTANTIATE_ARRAY(std::string_view)
+SLM_GGUF_FOR_EACH_ARRAY_ELEMENT(SLM_GGUF_INSTANTIATE_ARRAY)
 #undef SLM_GGUF_INSTANTIATE_ARRAY
 
 // ---- the writer --------------------------------------------------------------------------------

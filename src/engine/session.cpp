@@ -11,6 +11,7 @@
 #include "src/kv/kv_cache.h"
 #include "src/model/model.h"
 #include "src/sample/sampler.h"
+#include "src/text/unicode.h"
 
 namespace slm {
 
@@ -21,18 +22,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Length of the longest prefix of s that does not end inside a UTF-8 sequence.
-size_t complete_utf8_prefix(std::string_view s) {
-  size_t n = s.size();
-  // Look back at most 3 bytes for the start of the last sequence.
-  for (size_t back = 1; back <= 4 && back <= n; ++back) {
-    const auto c = static_cast<unsigned char>(s[n - back]);
-    if ((c & 0xC0) == 0x80) continue;  // continuation byte
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
-    return back >= len ? n : n - back;
-  }
-  return n;
-}
+// Length of the longest prefix of s that does not end inside an unfinished UTF-8 character: the
+// same hold-back StreamDecoder applies, so streamed generation and detokenization split alike.
+size_t complete_utf8_prefix(std::string_view s) { return s.size() - text::utf8_incomplete_tail(s); }
 
 }  // namespace
 

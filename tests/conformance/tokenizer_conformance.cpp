@@ -16,10 +16,14 @@
 #include "formats/gguf.h"
 #include "slm/error.h"
 #include "src/text/tokenizer.h"
+#include "tests/support/printable.h"
 
 namespace fs = std::filesystem;
 
 namespace {
+
+using slm::test::escaped;
+using slm::test::joined;
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -56,31 +60,6 @@ std::vector<std::vector<int32_t>> read_ids(const fs::path& p) {
     all.push_back(std::move(ids));
   }
   return all;
-}
-
-std::string escaped(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n')
-      out += "\\n";
-    else if (c == '\t')
-      out += "\\t";
-    else if (c == '\r')
-      out += "\\r";
-    else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else
-      out.push_back(static_cast<char>(c));
-  }
-  return out;
-}
-
-std::string joined(const std::vector<int32_t>& ids) {
-  std::string out;
-  for (int32_t id : ids) out += (out.empty() ? "" : " ") + std::to_string(id);
-  return out;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "formats/gguf.h"
 #include "src/text/tokenizer.h"
+#include "tests/support/printable.h"
 #include "tests/support/shared_data.h"
 
 namespace slm::test {
@@ -41,24 +42,8 @@ inline const std::vector<std::string>& all_test_vocabularies() {
   return v;
 }
 
-inline std::string escape_text(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n')
-      out += "\\n";
-    else if (c == '\t')
-      out += "\\t";
-    else if (c == '\r')
-      out += "\\r";
-    else if (c < 0x20 || c == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else
-      out.push_back(static_cast<char>(c));
-  }
-  return out;
-}
+// Control bytes as escapes (tests/support/printable.h).
+inline std::string escape_text(const std::string& s) { return escaped(s); }
 
 inline std::string ids_text(const std::vector<int32_t>& ids) {
   std::string out = "[";

@@ -12,33 +12,12 @@
 #include <vector>
 
 #include "src/text/tokenizer.h"
+#include "tests/support/printable.h"
 
 namespace {
 
-std::string escaped(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n')
-      out += "\\n";
-    else if (c == '\t')
-      out += "\\t";
-    else if (c == '\r')
-      out += "\\r";
-    else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else
-      out.push_back(static_cast<char>(c));
-  }
-  return out;
-}
-
-std::string joined(const std::vector<int32_t>& ids) {
-  std::string out;
-  for (int32_t id : ids) out += (out.empty() ? "" : " ") + std::to_string(id);
-  return out;
-}
+using slm::test::escaped;
+using slm::test::joined;
 
 struct Tally {
   size_t texts = 0, ids_match = 0, decode_match = 0, shown = 0;
