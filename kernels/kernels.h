@@ -119,7 +119,7 @@ struct KernelTable {
   void (*scale_f16)(uint16_t* acc, float s, int64_t n);
   // The same steps over n cache rows at once (row i at base + i * stride), bit-identical to calling
   // the single-row kernels of the same table row by row, without a call and a memory round trip per
-  // row:
+  // row. A level that provides dot_f16_f32 provides dot_f16_rows too (tests/kernels checks the pair):
   //   dot_f16_rows:  out[i] = dot_f16_f32(k + i * stride, q, hd)
   //   mad_f16_rows:  for i in order: if ms[i] != 1, scale_f16(acc, ms[i], hd);
   //                                  then mad_f16(acc, v + i * stride, vs[i], hd)

@@ -21,6 +21,12 @@ float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {
   return sum;
 }
 
+// The scores of n cache rows: this level's dot_f16_f32 row by row, so bit-identical to it (a table
+// must pair the two; dispatch would otherwise take the scalar loop, which sums differently).
+void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = dot_f16_f32(k + static_cast<size_t>(i) * stride, q, hd);
+}
+
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {

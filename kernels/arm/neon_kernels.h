@@ -24,6 +24,8 @@ void matmul_q5_K(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
 void matmul_iq4_nl(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
 void matmul_q4_1(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
 void matmul_q5_1(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_q2_K(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_q3_K(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
 // float weights (float_matmul_neon.cpp)
 void matmul_f32(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
 void matmul_f16(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
@@ -43,6 +45,7 @@ void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n);
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const float* cos, const float* sin,
           bool neox);
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
+void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out);
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 

@@ -17,6 +17,8 @@ const KernelTable& neon_table() {
     t.matmul[slot(DType::IQ4_NL)] = neon::matmul_iq4_nl;
     t.matmul[slot(DType::Q4_1)] = neon::matmul_q4_1;
     t.matmul[slot(DType::Q5_1)] = neon::matmul_q5_1;
+    t.matmul[slot(DType::Q2_K)] = neon::matmul_q2_K;
+    t.matmul[slot(DType::Q3_K)] = neon::matmul_q3_K;
     t.matmul[slot(DType::F32)] = neon::matmul_f32;
     t.matmul[slot(DType::F16)] = neon::matmul_f16;
     t.matmul[slot(DType::BF16)] = neon::matmul_bf16;
@@ -29,6 +31,7 @@ const KernelTable& neon_table() {
     t.gelu_tanh_mul = neon::gelu_tanh_mul;
     t.rope = neon::rope;
     t.dot_f16_f32 = neon::dot_f16_f32;
+    t.dot_f16_rows = neon::dot_f16_rows;
     t.axpy_f16_f32 = neon::axpy_f16_f32;
     t.f32_to_f16_row = neon::f32_to_f16_row;
     return t;
