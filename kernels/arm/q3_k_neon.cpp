@@ -32,12 +32,11 @@ float vec_dot_q3_K_q8_K(const void* vw, const void* vx, int64_t n) {
         const int8x16_t shift = vdupq_n_s8(static_cast<int8_t>(-2 * j));
         const uint8x16_t bit = vdupq_n_u8(static_cast<uint8_t>(1 << (4 * half + j)));
         // level - 4 where the high bit is clear: (low | 4 * bit) - 4
-        const int8x16_t l0 = vsubq_s8(
-            vreinterpretq_s8_u8(vorrq_u8(vandq_u8(vshlq_u8(q0, shift), m3), vandq_u8(vtstq_u8(hm0, bit), four))),
-            vreinterpretq_s8_u8(four));
-        const int8x16_t l1 = vsubq_s8(
-            vreinterpretq_s8_u8(vorrq_u8(vandq_u8(vshlq_u8(q1, shift), m3), vandq_u8(vtstq_u8(hm1, bit), four))),
-            vreinterpretq_s8_u8(four));
+        auto levels = [&](uint8x16_t q, uint8x16_t hm) {
+          const uint8x16_t l = vorrq_u8(vandq_u8(vshlq_u8(q, shift), m3), vandq_u8(vtstq_u8(hm, bit), four));
+          return vsubq_s8(vreinterpretq_s8_u8(l), vreinterpretq_s8_u8(four));
+        };
+        const int8x16_t l0 = levels(q0, hm0), l1 = levels(q1, hm1);
         isum += sc[s] * dot16(l0, q8) + sc[s + 1] * dot16(l1, q8 + 16);
       }
     }
