@@ -116,8 +116,11 @@ const Weights& weights_for(DType type, int64_t rows, int64_t cols) {
   return cache;
 }
 
+// Which matrix-matrix path run_matmul takes: the tiles, the graph's choice, or the panels at any size.
+enum class PanelMode { never, automatic, always };
+
 void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType type, Shape shape, int64_t n_tokens,
-                int64_t rows_used, int threads, bool allow_panels) {
+                int64_t rows_used, int threads, PanelMode mode) {
   const Weights& w = weights_for(type, shape.rows, shape.cols);
   const DType act = kn::activation_type(type);
   const size_t xrb = static_cast<size_t>(*slm::row_bytes(act, static_cast<uint64_t>(shape.cols)));
@@ -130,7 +133,8 @@ void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType typ
   kn::MatmulFn fn = table->matmul[kn::slot(type)];
   // Prompt-sized products take the panel path where the level has one, as src/graph/matmul.cpp does;
   // the packing (in parallel over panels) is part of the timed work.
-  const bool panels = allow_panels && n_tokens >= kn::kPanelMinTokens && table->matmul_panels[kn::slot(type)] != nullptr;
+  const bool panels = mode != PanelMode::never && (mode == PanelMode::always || n_tokens >= kn::kPanelMinTokens) &&
+                      table->matmul_panels[kn::slot(type)] != nullptr;
   kn::PanelBuffer packed;
   if (panels) {
     fn = table->matmul_panels[kn::slot(type)];
@@ -267,17 +271,34 @@ int main(int argc, char** argv) {
         for (int threads : {1, 2}) {
           const std::string t = "/threads:" + std::to_string(threads);
           configure(benchmark::RegisterBenchmark(("matvec/" + suffix + t).c_str(), run_matmul, table, type, shape,
-                                                 int64_t{1}, shape.rows, threads, false));
+                                                 int64_t{1}, shape.rows, threads, PanelMode::never));
           const int64_t rows = std::min(shape.rows, kMatmulRows * threads);
           configure(benchmark::RegisterBenchmark(("matmul" + std::to_string(kMatmulTokens) + "/" + suffix + t).c_str(),
-                                                 run_matmul, table, type, shape, kMatmulTokens, rows, threads, true));
+                                                 run_matmul, table, type, shape, kMatmulTokens, rows, threads, PanelMode::automatic));
           // The tile kernels the panel path replaced (still used below kPanelMinTokens), for comparison.
           if (table->matmul_panels[kn::slot(type)] && shape.cols == 2048)
             configure(benchmark::RegisterBenchmark(
                 ("matmul" + std::to_string(kMatmulTokens) + "_tiles/" + suffix + t).c_str(), run_matmul, table, type,
-                shape, kMatmulTokens, rows, threads, false));
+                shape, kMatmulTokens, rows, threads, PanelMode::never));
         }
       }
+    }
+  }
+  // Expert-sized products (a MoE layer's 512 x 1024 expert over the few tokens routed to it), panels
+  // against tiles at each token count: where kPanelMinTokens should sit, and what a ragged last
+  // panel costs.
+  for (DType type : {DType::Q4_0, DType::Q4_K, DType::Q6_K, DType::Q8_0}) {
+    for (std::string_view isa : kn::available_isas()) {
+      const kn::KernelTable* table = kn::table_for(isa);
+      if (!table || !table->matmul_panels[kn::slot(type)]) continue;
+      const Shape shape{512, 1024};
+      for (int64_t n : {4, 6, 8, 12, 16, 20, 24, 32})
+        for (PanelMode mode : {PanelMode::never, PanelMode::always})
+          configure(benchmark::RegisterBenchmark(
+              ("matmul_expert/" + std::string(isa) + "/" + std::string(slm::dtype_name(type)) + "/512x1024/" +
+               (mode == PanelMode::always ? "panels" : "tiles") + "/tokens:" + std::to_string(n))
+                  .c_str(),
+              run_matmul, table, type, shape, n, shape.rows, 1, mode));
     }
   }
   benchmark::RunSpecifiedBenchmarks();

@@ -293,12 +293,66 @@ inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int
   }
 }
 
+// The 8 x 8 transpose of r (rows in, columns out).
+inline void transpose8(__m256 (&r)[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    u[4 * i + 0] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+// y[t * ldy + r] = (or +=, when add) out[r][t] for r < nr, t < nt: two 8 x 8 transposes, then one
+// 8-float store per token instead of 8 strided scalar ones.
+inline void store_panel(const float (&out)[kPanelRows][kPanelTokens], float* y, int64_t ldy, int nr, int nt,
+                        bool add) {
+  static_assert(kPanelRows == 8 && kPanelTokens == 16, "two 8 x 8 transposes");
+  const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  for (int h = 0; h < 2 && 8 * h < nt; ++h) {
+    __m256 r[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_load_ps(&out[i][8 * h]);
+    transpose8(r);
+    const int tn = std::min(8, nt - 8 * h);
+    for (int j = 0; j < tn; ++j) {
+      float* dst = y + (8 * h + j) * ldy;
+      if (nr == kPanelRows) {
+        _mm256_storeu_ps(dst, add ? _mm256_add_ps(_mm256_loadu_ps(dst), r[j]) : r[j]);
+      } else {
+        _mm256_maskstore_ps(dst, mask, add ? _mm256_add_ps(_mm256_maskload_ps(dst, mask), r[j]) : r[j]);
+      }
+    }
+  }
+}
+
+// Prefetches (into L2) the bytes of weight rows [r0, r0 + kPanelRows) that the columns [c0, c0 + kc)
+// occupy, so the next row group's unpacking finds them there. Addresses past the matrix never fault
+// and are formed as integers.
+template <class T>
+inline void prefetch_rows(const MatmulArgs& a, int64_t r0, int64_t c0, int64_t kc) {
+  const size_t bytes = static_cast<size_t>(kc / T::kBlock) * sizeof(typename T::WBlock);
+  const size_t start = static_cast<size_t>(c0 / T::kBlock) * sizeof(typename T::WBlock);
+  for (int r = 0; r < kPanelRows; ++r) {
+    const uintptr_t p = reinterpret_cast<uintptr_t>(a.w) + static_cast<uintptr_t>(r0 + r) * a.w_row_bytes + start;
+    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + l), _MM_HINT_T1);
+  }
+}
+
 // The MatmulFn of the panel path (a.xp set), for an inner loop Isa::chunk<T> (panel_avx512.h,
 // panel_avx2.h) that multiplies kPanelRows unpacked rows with one panel's chunk of activations into
 // out[row][token] for (at least) its nt live tokens. Chunks of kPanelChunk columns outermost, so the
 // activations of one chunk (kPanelChunk / 32 x 768 bytes per 16 tokens) stay in L2 while every row group of
-// the range passes over them; each row group's chunk is unpacked once and used for every token panel. Later
-// chunks add their partial sums into y.
+// the range passes over them; each row group's chunk is unpacked once and used for every token panel,
+// while the next group's weights are prefetched. Later chunks add their partial sums into y.
 template <class T, class Isa>
 void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   PanelRows<T::kSub> p;
@@ -310,6 +364,7 @@ void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
       const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, row_end - r0));
       unpack_rows<T>(a, r0, nr, c0, kc, p);
+      if (r0 + kPanelRows < row_end) prefetch_rows<T>(a, r0 + kPanelRows, c0, kc);
       for (int64_t tp = 0; tp < panels; ++tp) {
         const int64_t t0 = tp * kPanelTokens;
         const int nt = static_cast<int>(std::min<int64_t>(kPanelTokens, a.n_tokens - t0));
@@ -317,14 +372,7 @@ void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
             p, kc,
             a.xp + per_panel * static_cast<size_t>(tp) + static_cast<size_t>(c0 / 32) * kPanelBlockBytes, nt,
             out);
-        for (int r = 0; r < nr; ++r) {
-          float* y = a.y + t0 * a.ldy + r0 + r;
-          if (c0 == 0) {
-            for (int t = 0; t < nt; ++t) y[t * a.ldy] = out[r][t];
-          } else {
-            for (int t = 0; t < nt; ++t) y[t * a.ldy] += out[r][t];
-          }
-        }
+        store_panel(out, a.y + t0 * a.ldy + r0, a.ldy, nr, nt, c0 > 0);
       }
     }
   }

@@ -112,8 +112,10 @@ void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& 
 
     // --- attention block
     for (int64_t t = 0; t < n; ++t) K.rmsnorm(&x_[t * d], L.attn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
-    const MatmulOut qkv[] = {{&L.wq, q_.data(), q_dim}, {&L.wk, k_.data(), kv_dim}, {&L.wv, v_.data(), kv_dim}};
-    matmul_group(pool, qkv, xn_.data(), n, mm_);
+    const MatmulJob qkv[] = {{&L.wq, xn_.data(), n, q_.data(), q_dim},
+                             {&L.wk, xn_.data(), n, k_.data(), kv_dim},
+                             {&L.wv, xn_.data(), n, v_.data(), kv_dim}};
+    matmul_jobs(pool, qkv, mm_);
     add_bias(q_.data(), n, q_dim, L.bq);
     add_bias(k_.data(), n, kv_dim, L.bk);
     add_bias(v_.data(), n, kv_dim, L.bv);
@@ -206,8 +208,8 @@ void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry>
 void Forward::dense_ffn(ThreadPool& pool, const LayerWeights& L, int64_t n) {
   const auto& K = kernels::active();
   const int64_t f = cfg_.ffn_dim;
-  const MatmulOut gate_up[] = {{&L.w_gate, gate_.data(), f}, {&L.w_up, up_.data(), f}};
-  matmul_group(pool, gate_up, xn_.data(), n, mm_);
+  const MatmulJob gate_up[] = {{&L.w_gate, xn_.data(), n, gate_.data(), f}, {&L.w_up, xn_.data(), n, up_.data(), f}};
+  matmul_jobs(pool, gate_up, mm_);
   if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
     K.gelu_tanh_mul(gate_.data(), up_.data(), gate_.data(), n * f);
   else
@@ -221,10 +223,30 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
   const int64_t n_exp = cfg_.n_experts;
   const int64_t top_k = cfg_.n_experts_used;
   const int64_t f = cfg_.expert_ffn_dim;
+  const int64_t fs = L.shexp_gate ? L.shexp_gate.rows : 0;  // shared expert (qwen2moe)
+  const auto act_mul = [&](float* g, const float* u, int64_t count) {
+    if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
+      K.gelu_tanh_mul(g, u, g, count);
+    else
+      K.silu_mul(g, u, g, count);
+  };
+
+  // Three products per layer, each one call: everything that reads the normed input (router and
+  // shared expert), then every chosen expert's gate and up, then every expert's down.
+  resize(router_logits_, n * n_exp);
+  std::vector<MatmulJob> jobs{{&L.router, xn_.data(), n, router_logits_.data(), n_exp}};
+  std::vector<float> shared_gate(static_cast<size_t>(n), 1.0f);
+  if (fs > 0) {
+    resize(shexp_gate_, n * fs);
+    resize(shexp_up_, n * fs);
+    resize(shexp_y_, n * d);
+    jobs.push_back({&L.shexp_gate, xn_.data(), n, shexp_gate_.data(), fs});
+    jobs.push_back({&L.shexp_up, xn_.data(), n, shexp_up_.data(), fs});
+    if (L.shexp_router) jobs.push_back({&L.shexp_router, xn_.data(), n, shared_gate.data(), 1});
+  }
+  matmul_jobs(pool, jobs, mm_);
 
   // Router: probabilities over experts, the top k chosen, their weights renormalised if asked.
-  resize(router_logits_, n * n_exp);
-  matmul(pool, L.router, xn_.data(), n, router_logits_.data(), n_exp, mm_);
   std::vector<std::vector<std::pair<int64_t, float>>> routed(static_cast<size_t>(n_exp));  // expert -> (token, weight)
   std::vector<int64_t> order(static_cast<size_t>(n_exp));
   for (int64_t t = 0; t < n; ++t) {
@@ -252,47 +274,62 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
     }
   }
 
-  std::fill(ffn_out_.begin(), ffn_out_.begin() + n * d, 0.0f);
-  // Each chosen expert runs once over the tokens that chose it; unchosen experts are never read.
+  // Each chosen expert runs once over the tokens that chose it, its rows of moe_x_ / gate_ / up_ /
+  // moe_y_ starting at its offset (experts in index order); unchosen experts are never read. With
+  // one token every expert reads xn_ itself, so its conversion is shared.
+  const int64_t slots = n * top_k;
+  resize(moe_x_, slots * d);
+  resize(gate_, slots * f);
+  resize(up_, slots * f);
+  resize(moe_y_, slots * d);
+  jobs.clear();
+  std::vector<int64_t> offset(static_cast<size_t>(n_exp), 0);
+  int64_t used = 0;
   for (int64_t e = 0; e < n_exp; ++e) {
     const auto& toks = routed[static_cast<size_t>(e)];
     if (toks.empty()) continue;
     expert_counts_[static_cast<size_t>(layer)][static_cast<size_t>(e)] += toks.size();
     const int64_t m = static_cast<int64_t>(toks.size());
-    resize(moe_x_, m * d);
-    resize(moe_y_, m * d);
-    for (int64_t j = 0; j < m; ++j) std::copy_n(&xn_[toks[j].first * d], d, &moe_x_[j * d]);
-    const MatmulOut gate_up[] = {{&L.exp_gate.experts[e], gate_.data(), f}, {&L.exp_up.experts[e], up_.data(), f}};
-    matmul_group(pool, gate_up, moe_x_.data(), m, mm_);
-    if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
-      K.gelu_tanh_mul(gate_.data(), up_.data(), gate_.data(), m * f);
-    else
-      K.silu_mul(gate_.data(), up_.data(), gate_.data(), m * f);
-    matmul(pool, L.exp_down.experts[e], gate_.data(), m, moe_y_.data(), d, mm_);
-    for (int64_t j = 0; j < m; ++j) {
+    offset[static_cast<size_t>(e)] = used;
+    const float* x = xn_.data();
+    if (n > 1) {
+      for (int64_t j = 0; j < m; ++j) std::copy_n(&xn_[toks[j].first * d], d, &moe_x_[(used + j) * d]);
+      x = &moe_x_[used * d];
+    }
+    jobs.push_back({&L.exp_gate.experts[e], x, m, &gate_[used * f], f});
+    jobs.push_back({&L.exp_up.experts[e], x, m, &up_[used * f], f});
+    used += m;
+  }
+  matmul_jobs(pool, jobs, mm_);
+  act_mul(gate_.data(), up_.data(), used * f);
+  if (fs > 0) K.silu_mul(shexp_gate_.data(), shexp_up_.data(), shexp_gate_.data(), n * fs);
+
+  jobs.clear();
+  for (int64_t e = 0; e < n_exp; ++e) {
+    const int64_t m = static_cast<int64_t>(routed[static_cast<size_t>(e)].size());
+    const int64_t o = offset[static_cast<size_t>(e)];
+    if (m > 0) jobs.push_back({&L.exp_down.experts[e], &gate_[o * f], m, &moe_y_[o * d], d});
+  }
+  if (fs > 0) jobs.push_back({&L.shexp_down, shexp_gate_.data(), n, shexp_y_.data(), d});
+  matmul_jobs(pool, jobs, mm_);
+
+  std::fill(ffn_out_.begin(), ffn_out_.begin() + n * d, 0.0f);
+  for (int64_t e = 0; e < n_exp; ++e) {
+    const auto& toks = routed[static_cast<size_t>(e)];
+    const int64_t o = offset[static_cast<size_t>(e)];
+    for (size_t j = 0; j < toks.size(); ++j) {
       float* dst = &ffn_out_[toks[j].first * d];
+      const float* src = &moe_y_[(o + static_cast<int64_t>(j)) * d];
       const float wgt = toks[j].second;
-      for (int64_t i = 0; i < d; ++i) dst[i] += wgt * moe_y_[j * d + i];
+      for (int64_t i = 0; i < d; ++i) dst[i] += wgt * src[i];
     }
   }
-
-  // Shared expert (qwen2moe): always active, its output scaled by sigmoid(router_shexp . x).
-  if (L.shexp_gate) {
-    const int64_t fs = L.shexp_gate.rows;
-    resize(gate_, n * std::max(fs, f));
-    resize(up_, n * std::max(fs, f));
-    resize(moe_y_, n * d);
-    matmul(pool, L.shexp_gate, xn_.data(), n, gate_.data(), fs, mm_);
-    matmul(pool, L.shexp_up, xn_.data(), n, up_.data(), fs, mm_);
-    K.silu_mul(gate_.data(), up_.data(), gate_.data(), n * fs);
-    matmul(pool, L.shexp_down, gate_.data(), n, moe_y_.data(), d, mm_);
-    std::vector<float> sg(static_cast<size_t>(n), 1.0f);
-    if (L.shexp_router) {
-      matmul(pool, L.shexp_router, xn_.data(), n, sg.data(), 1, mm_);
-      for (auto& s : sg) s = 1.0f / (1.0f + std::exp(-s));
-    }
+  // The shared expert's output scaled by sigmoid(router_shexp . x) where it has that router.
+  if (fs > 0) {
+    if (L.shexp_router)
+      for (auto& s : shared_gate) s = 1.0f / (1.0f + std::exp(-s));
     for (int64_t t = 0; t < n; ++t)
-      for (int64_t i = 0; i < d; ++i) ffn_out_[t * d + i] += sg[t] * moe_y_[t * d + i];
+      for (int64_t i = 0; i < d; ++i) ffn_out_[t * d + i] += shared_gate[static_cast<size_t>(t)] * shexp_y_[t * d + i];
   }
 }
 

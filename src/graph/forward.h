@@ -62,9 +62,10 @@ class Forward {
   std::vector<float> inv_freq_local_;  // the same for sliding-window layers
 
   // Scratch, grown to the largest batch seen. Shapes per token: x, xn, ffn_out [d_model];
-  // q, att [n_heads*head_dim]; k, v [kv_dim]; gate, up [max(ffn_dim, expert_ffn_dim)].
+  // q, att [n_heads*head_dim]; k, v [kv_dim]; gate, up [max(ffn_dim, experts used * expert_ffn_dim)].
   std::vector<float> x_, xn_, q_, k_, v_, att_, proj_, gate_, up_, ffn_out_;
-  std::vector<float> router_logits_, moe_x_, moe_y_;
+  std::vector<float> router_logits_, moe_x_, moe_y_;  // moe_*: [n * experts used][d_model]
+  std::vector<float> shexp_gate_, shexp_up_, shexp_y_;  // shared expert
   MatmulScratch mm_;
   std::vector<std::vector<uint64_t>> expert_counts_;
   float min_routing_margin_ = INFINITY;
