@@ -31,6 +31,21 @@ void matmul_f32(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
 void matmul_f16(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
 void matmul_bf16(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
 
+// ---- token-panel products and their packer (panel_neon.cpp; kernels.h, "token panels") ------------
+void matmul_panels_q4_0(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_q4_1(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_q5_0(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_q5_1(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_q8_0(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_iq4_nl(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_q2_K(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_q3_K(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_q4_K(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_q5_K(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void matmul_panels_q6_K(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+void pack_panel(DType act, const uint8_t* x, size_t x_row_bytes, int64_t cols, int64_t n_tokens,
+                int64_t panel, uint8_t* out);
+
 // ---- activation quantizers (quantize_act_neon.cpp) -------------------------------------------------
 void quantize_act_q8_0(const float* x, void* out, int64_t n);
 void quantize_act_q8_1(const float* x, void* out, int64_t n);
