@@ -22,6 +22,18 @@ void resize(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
+// fn(t0, t1) over tokens [0, n): on the pool once the step touches enough floats (about per_token
+// per token) to outweigh a dispatch; inline otherwise (one token of generation).
+template <class F>
+void for_tokens(ThreadPool& pool, int64_t n, int64_t per_token, F&& fn) {
+  constexpr int64_t kParallelFloats = 16384;
+  if (n < 2 || n * per_token < kParallelFloats) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  pool.parallel_for(n, std::max<int64_t>(1, n / (pool.size() * 4)), fn);
+}
+
 }  // namespace
 
 namespace {
@@ -101,49 +113,74 @@ void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& 
     const int32_t tok = batch[t].token;
     if (tok < 0 || tok >= w_.token_embd.rows)
       throw Error(ErrorKind::out_of_range, "forward", "token id " + std::to_string(tok) + " outside the vocabulary");
-    kernels::dequantize_row(w_.token_embd.type, w_.token_embd.row(tok), &x_[t * d], d);  // type checked at load
-    if (cfg_.embedding_scale != 1.0f)
-      for (int64_t i = 0; i < d; ++i) x_[t * d + i] *= cfg_.embedding_scale;
   }
+  for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      kernels::dequantize_row(w_.token_embd.type, w_.token_embd.row(batch[t].token), &x_[t * d], d);  // type checked at load
+      if (cfg_.embedding_scale != 1.0f)
+        for (int64_t i = 0; i < d; ++i) x_[t * d + i] *= cfg_.embedding_scale;
+    }
+  });
+  rope_tables(pool, batch);
 
+  // Between the matrix products, every step works token by token: for_tokens runs it on the pool
+  // for prompt-sized batches (a serial stretch would idle the other threads, which then sleep and
+  // cost a wake-up at the next product) and inline for one token.
   const float w_off = cfg_.norm_weight_offset ? 1.0f : 0.0f;
   for (uint32_t l = 0; l < cfg_.n_layers; ++l) {
     const LayerWeights& L = w_.layers[l];
 
     // --- attention block
-    for (int64_t t = 0; t < n; ++t) K.rmsnorm(&x_[t * d], L.attn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
+    for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) K.rmsnorm(&x_[t * d], L.attn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
+    });
     const MatmulJob qkv[] = {{&L.wq, xn_.data(), n, q_.data(), q_dim},
                              {&L.wk, xn_.data(), n, k_.data(), kv_dim},
                              {&L.wv, xn_.data(), n, v_.data(), kv_dim}};
     matmul_jobs(pool, qkv, mm_);
-    add_bias(q_.data(), n, q_dim, L.bq);
-    add_bias(k_.data(), n, kv_dim, L.bk);
-    add_bias(v_.data(), n, kv_dim, L.bv);
-    if (L.q_norm)
-      for (int64_t i = 0; i < n * cfg_.n_heads; ++i) K.rmsnorm(&q_[i * hd], L.q_norm.data, &q_[i * hd], hd, cfg_.norm_eps, w_off);
-    if (L.k_norm)
-      for (int64_t i = 0; i < n * cfg_.n_kv_heads; ++i) K.rmsnorm(&k_[i * hd], L.k_norm.data, &k_[i * hd], hd, cfg_.norm_eps, w_off);
-    rope(static_cast<int>(l), batch);
-    for (int64_t t = 0; t < n; ++t) {
-      const KvSeqView view = kv.view(static_cast<int32_t>(l), batch[t].seq);
-      K.f32_to_f16_row(&k_[t * kv_dim], view.k(batch[t].pos), kv_dim);
-      K.f32_to_f16_row(&v_[t * kv_dim], view.v(batch[t].pos), kv_dim);
-    }
+    for_tokens(pool, n, q_dim + 2 * kv_dim, [&](int64_t t0, int64_t t1) {
+      add_bias(&q_[t0 * q_dim], t1 - t0, q_dim, L.bq);
+      add_bias(&k_[t0 * kv_dim], t1 - t0, kv_dim, L.bk);
+      add_bias(&v_[t0 * kv_dim], t1 - t0, kv_dim, L.bv);
+      if (L.q_norm)
+        for (int64_t i = t0 * cfg_.n_heads; i < t1 * cfg_.n_heads; ++i)
+          K.rmsnorm(&q_[i * hd], L.q_norm.data, &q_[i * hd], hd, cfg_.norm_eps, w_off);
+      if (L.k_norm)
+        for (int64_t i = t0 * cfg_.n_kv_heads; i < t1 * cfg_.n_kv_heads; ++i)
+          K.rmsnorm(&k_[i * hd], L.k_norm.data, &k_[i * hd], hd, cfg_.norm_eps, w_off);
+      rope(static_cast<int>(l), t0, t1);
+      for (int64_t t = t0; t < t1; ++t) {
+        const KvSeqView view = kv.view(static_cast<int32_t>(l), batch[t].seq);
+        K.f32_to_f16_row(&k_[t * kv_dim], view.k(batch[t].pos), kv_dim);
+        K.f32_to_f16_row(&v_[t * kv_dim], view.v(batch[t].pos), kv_dim);
+      }
+    });
     attention(pool, static_cast<int>(l), batch, kv);
     matmul(pool, L.wo, att_.data(), n, proj_.data(), d, mm_);
-    if (L.attn_post_norm)
-      for (int64_t t = 0; t < n; ++t) K.rmsnorm(&proj_[t * d], L.attn_post_norm.data, &proj_[t * d], d, cfg_.norm_eps, w_off);
-    for (int64_t i = 0; i < n * d; ++i) x_[i] += proj_[i];
+    // residual, then the feed-forward block's norm
+    for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        float* pr = &proj_[t * d];
+        float* x = &x_[t * d];
+        if (L.attn_post_norm) K.rmsnorm(pr, L.attn_post_norm.data, pr, d, cfg_.norm_eps, w_off);
+        for (int64_t i = 0; i < d; ++i) x[i] += pr[i];
+        K.rmsnorm(x, L.ffn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
+      }
+    });
 
     // --- feed-forward block
-    for (int64_t t = 0; t < n; ++t) K.rmsnorm(&x_[t * d], L.ffn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
     if (cfg_.n_experts > 0)
       moe_ffn(pool, static_cast<int>(l), L, n);
     else
       dense_ffn(pool, L, n);
-    if (L.ffn_post_norm)
-      for (int64_t t = 0; t < n; ++t) K.rmsnorm(&ffn_out_[t * d], L.ffn_post_norm.data, &ffn_out_[t * d], d, cfg_.norm_eps, w_off);
-    for (int64_t i = 0; i < n * d; ++i) x_[i] += ffn_out_[i];
+    for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        float* f = &ffn_out_[t * d];
+        float* x = &x_[t * d];
+        if (L.ffn_post_norm) K.rmsnorm(f, L.ffn_post_norm.data, f, d, cfg_.norm_eps, w_off);
+        for (int64_t i = 0; i < d; ++i) x[i] += f[i];
+      }
+    });
   }
 
   // --- output: final norm and vocabulary projection for the entries that want logits
@@ -159,18 +196,37 @@ void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& 
     for (int64_t i = 0; i < m * static_cast<int64_t>(cfg_.vocab_size); ++i) logits[i] = softcap(logits[i], cfg_.final_logit_softcap);
 }
 
-void Forward::rope(int layer, std::span<const BatchEntry> batch) {
+void Forward::rope_tables(ThreadPool& pool, std::span<const BatchEntry> batch) {
+  const int64_t n = static_cast<int64_t>(batch.size());
+  const size_t half = inv_freq_.size();
+  bool local = false;
+  for (uint32_t l = 0; l < cfg_.n_layers && !local; ++l) local = is_local_layer(cfg_, l);
+  if (rope_cs_.size() < static_cast<size_t>(n) * 2 * half) rope_cs_.resize(static_cast<size_t>(n) * 2 * half);
+  if (local && rope_cs_local_.size() < static_cast<size_t>(n) * 2 * half)
+    rope_cs_local_.resize(static_cast<size_t>(n) * 2 * half);
+  for_tokens(pool, n, static_cast<int64_t>(8 * half), [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      float* cs = &rope_cs_[static_cast<size_t>(t) * 2 * half];
+      rope_cos_sin(inv_freq_, batch[t].pos, cs, cs + half);
+      if (local) {
+        float* csl = &rope_cs_local_[static_cast<size_t>(t) * 2 * half];
+        rope_cos_sin(inv_freq_local_, batch[t].pos, csl, csl + half);
+      }
+    }
+  });
+}
+
+void Forward::rope(int layer, int64_t t0, int64_t t1) {
   const auto& K = kernels::active();
   const int64_t hd = cfg_.head_dim;
   const int64_t q_dim = static_cast<int64_t>(cfg_.n_heads) * hd;
   const int64_t kv_dim = static_cast<int64_t>(cfg_.n_kv_heads) * hd;
   const bool neox = cfg_.rope_style == ModelConfig::RopeStyle::neox;
-  const auto& freq = is_local_layer(cfg_, static_cast<uint32_t>(layer)) ? inv_freq_local_ : inv_freq_;
-  std::vector<float> cs(freq.size() * 2);
-  for (size_t t = 0; t < batch.size(); ++t) {
-    rope_cos_sin(freq, batch[t].pos, cs.data(), cs.data() + freq.size());
-    const float* c = cs.data();
-    const float* s = cs.data() + freq.size();
+  const auto& table = is_local_layer(cfg_, static_cast<uint32_t>(layer)) ? rope_cs_local_ : rope_cs_;
+  const size_t half = inv_freq_.size();
+  for (int64_t t = t0; t < t1; ++t) {
+    const float* c = &table[static_cast<size_t>(t) * 2 * half];
+    const float* s = c + half;
     K.rope(&q_[t * q_dim], cfg_.n_heads, hd, cfg_.rope_dim, c, s, neox);
     K.rope(&k_[t * kv_dim], cfg_.n_kv_heads, hd, cfg_.rope_dim, c, s, neox);
   }
@@ -210,10 +266,14 @@ void Forward::dense_ffn(ThreadPool& pool, const LayerWeights& L, int64_t n) {
   const int64_t f = cfg_.ffn_dim;
   const MatmulJob gate_up[] = {{&L.w_gate, xn_.data(), n, gate_.data(), f}, {&L.w_up, xn_.data(), n, up_.data(), f}};
   matmul_jobs(pool, gate_up, mm_);
-  if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
-    K.gelu_tanh_mul(gate_.data(), up_.data(), gate_.data(), n * f);
-  else
-    K.silu_mul(gate_.data(), up_.data(), gate_.data(), n * f);
+  for_tokens(pool, n, f, [&](int64_t t0, int64_t t1) {
+    float* g = &gate_[t0 * f];
+    const float* u = &up_[t0 * f];
+    if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
+      K.gelu_tanh_mul(g, u, g, (t1 - t0) * f);
+    else
+      K.silu_mul(g, u, g, (t1 - t0) * f);
+  });
   matmul(pool, L.w_down, gate_.data(), n, ffn_out_.data(), cfg_.d_model, mm_);
 }
 
@@ -224,11 +284,13 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
   const int64_t top_k = cfg_.n_experts_used;
   const int64_t f = cfg_.expert_ffn_dim;
   const int64_t fs = L.shexp_gate ? L.shexp_gate.rows : 0;  // shared expert (qwen2moe)
-  const auto act_mul = [&](float* g, const float* u, int64_t count) {
-    if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
-      K.gelu_tanh_mul(g, u, g, count);
-    else
-      K.silu_mul(g, u, g, count);
+  const auto act_mul = [&](float* g, const float* u, int64_t rows, int64_t width, bool gelu) {
+    for_tokens(pool, rows, width, [&](int64_t r0, int64_t r1) {
+      if (gelu)
+        K.gelu_tanh_mul(g + r0 * width, u + r0 * width, g + r0 * width, (r1 - r0) * width);
+      else
+        K.silu_mul(g + r0 * width, u + r0 * width, g + r0 * width, (r1 - r0) * width);
+    });
   };
 
   // Three products per layer, each one call: everything that reads the normed input (router and
@@ -284,6 +346,8 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
   resize(moe_y_, slots * d);
   jobs.clear();
   std::vector<int64_t> offset(static_cast<size_t>(n_exp), 0);
+  std::vector<int64_t> slot_token(static_cast<size_t>(slots));  // slot -> token
+  std::vector<float> slot_weight(static_cast<size_t>(slots));
   int64_t used = 0;
   for (int64_t e = 0; e < n_exp; ++e) {
     const auto& toks = routed[static_cast<size_t>(e)];
@@ -291,18 +355,22 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
     expert_counts_[static_cast<size_t>(layer)][static_cast<size_t>(e)] += toks.size();
     const int64_t m = static_cast<int64_t>(toks.size());
     offset[static_cast<size_t>(e)] = used;
-    const float* x = xn_.data();
-    if (n > 1) {
-      for (int64_t j = 0; j < m; ++j) std::copy_n(&xn_[toks[j].first * d], d, &moe_x_[(used + j) * d]);
-      x = &moe_x_[used * d];
+    for (int64_t j = 0; j < m; ++j) {
+      slot_token[static_cast<size_t>(used + j)] = toks[static_cast<size_t>(j)].first;
+      slot_weight[static_cast<size_t>(used + j)] = toks[static_cast<size_t>(j)].second;
     }
+    const float* x = n > 1 ? &moe_x_[used * d] : xn_.data();
     jobs.push_back({&L.exp_gate.experts[e], x, m, &gate_[used * f], f});
     jobs.push_back({&L.exp_up.experts[e], x, m, &up_[used * f], f});
     used += m;
   }
+  if (n > 1)
+    for_tokens(pool, used, d, [&](int64_t s0, int64_t s1) {
+      for (int64_t j = s0; j < s1; ++j) std::copy_n(&xn_[slot_token[static_cast<size_t>(j)] * d], d, &moe_x_[j * d]);
+    });
   matmul_jobs(pool, jobs, mm_);
-  act_mul(gate_.data(), up_.data(), used * f);
-  if (fs > 0) K.silu_mul(shexp_gate_.data(), shexp_up_.data(), shexp_gate_.data(), n * fs);
+  act_mul(gate_.data(), up_.data(), used, f, cfg_.activation == ModelConfig::Activation::gelu_tanh);
+  if (fs > 0) act_mul(shexp_gate_.data(), shexp_up_.data(), n, fs, false);
 
   jobs.clear();
   for (int64_t e = 0; e < n_exp; ++e) {
@@ -313,24 +381,32 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
   if (fs > 0) jobs.push_back({&L.shexp_down, shexp_gate_.data(), n, shexp_y_.data(), d});
   matmul_jobs(pool, jobs, mm_);
 
-  std::fill(ffn_out_.begin(), ffn_out_.begin() + n * d, 0.0f);
-  for (int64_t e = 0; e < n_exp; ++e) {
-    const auto& toks = routed[static_cast<size_t>(e)];
-    const int64_t o = offset[static_cast<size_t>(e)];
-    for (size_t j = 0; j < toks.size(); ++j) {
-      float* dst = &ffn_out_[toks[j].first * d];
-      const float* src = &moe_y_[(o + static_cast<int64_t>(j)) * d];
-      const float wgt = toks[j].second;
-      for (int64_t i = 0; i < d; ++i) dst[i] += wgt * src[i];
+  // Each token's output: its experts' outputs weighted, in expert order (slot order), then the
+  // shared expert's scaled by sigmoid(router_shexp . x) where it has that router.
+  std::vector<int64_t> token_slots(static_cast<size_t>(slots)), token_begin(static_cast<size_t>(n) + 1, 0);
+  for (int64_t j = 0; j < used; ++j) ++token_begin[static_cast<size_t>(slot_token[static_cast<size_t>(j)]) + 1];
+  for (int64_t t = 0; t < n; ++t) token_begin[static_cast<size_t>(t) + 1] += token_begin[static_cast<size_t>(t)];
+  {
+    std::vector<int64_t> fill(token_begin.begin(), token_begin.end() - 1);
+    for (int64_t j = 0; j < used; ++j)
+      token_slots[static_cast<size_t>(fill[static_cast<size_t>(slot_token[static_cast<size_t>(j)])]++)] = j;
+  }
+  if (fs > 0 && L.shexp_router)
+    for (auto& s : shared_gate) s = 1.0f / (1.0f + std::exp(-s));
+  for_tokens(pool, n, d * (top_k + 1), [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      float* dst = &ffn_out_[t * d];
+      std::fill_n(dst, d, 0.0f);
+      for (int64_t k = token_begin[static_cast<size_t>(t)]; k < token_begin[static_cast<size_t>(t) + 1]; ++k) {
+        const int64_t j = token_slots[static_cast<size_t>(k)];
+        const float* src = &moe_y_[j * d];
+        const float wgt = slot_weight[static_cast<size_t>(j)];
+        for (int64_t i = 0; i < d; ++i) dst[i] += wgt * src[i];
+      }
+      if (fs > 0)
+        for (int64_t i = 0; i < d; ++i) dst[i] += shared_gate[static_cast<size_t>(t)] * shexp_y_[t * d + i];
     }
-  }
-  // The shared expert's output scaled by sigmoid(router_shexp . x) where it has that router.
-  if (fs > 0) {
-    if (L.shexp_router)
-      for (auto& s : shared_gate) s = 1.0f / (1.0f + std::exp(-s));
-    for (int64_t t = 0; t < n; ++t)
-      for (int64_t i = 0; i < d; ++i) ffn_out_[t * d + i] += shared_gate[static_cast<size_t>(t)] * shexp_y_[t * d + i];
-  }
+  });
 }
 
 }  // namespace slm

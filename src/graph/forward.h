@@ -50,7 +50,8 @@ class Forward {
 
  private:
   void attention(ThreadPool& pool, int layer, std::span<const BatchEntry> batch, KvCache& kv);
-  void rope(int layer, std::span<const BatchEntry> batch);
+  void rope_tables(ThreadPool& pool, std::span<const BatchEntry> batch);  // cos/sin per token, once per run
+  void rope(int layer, int64_t t0, int64_t t1);                          // q_ and k_ of tokens [t0, t1)
   void dense_ffn(ThreadPool& pool, const LayerWeights& L, int64_t n);
   void moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_t n);
   void rope_cos_sin(const std::vector<float>& freq, int32_t pos, float* cos, float* sin) const;
@@ -60,6 +61,7 @@ class Forward {
   AttentionPrecision precision_;
   std::vector<float> inv_freq_;        // [rope_dim/2]: angular frequency per rotary pair
   std::vector<float> inv_freq_local_;  // the same for sliding-window layers
+  std::vector<float> rope_cs_, rope_cs_local_;  // per batch token: cos [rope_dim/2], then sin [rope_dim/2]
 
   // Scratch, grown to the largest batch seen. Shapes per token: x, xn, ffn_out [d_model];
   // q, att [n_heads*head_dim]; k, v [kv_dim]; gate, up [max(ffn_dim, experts used * expert_ffn_dim)].
