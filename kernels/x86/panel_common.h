@@ -271,18 +271,28 @@ struct PanelIQ4_NL {
 };
 
 // Rows [r0, r0 + nr) (nr <= kPanelRows), columns [c0, c0 + kc): unpacked into p. Rows past nr are
-// zero (their outputs are never stored).
+// zero (their outputs are never stored). Before each row, the same columns of row r + kPanelRows
+// are prefetched into L2 when that row is below `prefetch_end`, so the next row group's unpacking
+// finds its weights there; one row's lines at a time, as a burst for the whole group would fill the
+// miss queue and stall. Prefetches never fault; their addresses are formed as integers.
 template <class T>
-inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int64_t kc,
+inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int64_t kc, int64_t prefetch_end,
                         PanelRows<T::kSub>& p) {
   const int64_t nb = kc / T::kBlock;
   constexpr int kSubsPerBlock = T::kBlock / T::kSub;
+  const size_t seg_bytes = static_cast<size_t>(nb) * sizeof(typename T::WBlock);
+  const size_t seg_start = static_cast<size_t>(c0 / T::kBlock) * sizeof(typename T::WBlock);
   for (int r = 0; r < kPanelRows; ++r) {
     if (r >= nr) {
       std::memset(p.q[r], 0, static_cast<size_t>(kc));
       std::fill_n(p.scale[r], kc / T::kSub, 0.0f);
       std::fill_n(p.min[r], kc / T::kSub, 0.0f);
       continue;
+    }
+    if (r0 + kPanelRows + r < prefetch_end) {
+      const uintptr_t next = reinterpret_cast<uintptr_t>(a.w) +
+                             static_cast<uintptr_t>(r0 + kPanelRows + r) * a.w_row_bytes + seg_start;
+      for (size_t l = 0; l < seg_bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(next + l), _MM_HINT_T1);
     }
     const auto* blocks =
         reinterpret_cast<const typename T::WBlock*>(a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes) +
@@ -334,19 +344,6 @@ inline void store_panel(const float (&out)[kPanelRows][kPanelTokens], float* y, 
   }
 }
 
-// Prefetches (into L2) the bytes of weight rows [r0, r0 + kPanelRows) that the columns [c0, c0 + kc)
-// occupy, so the next row group's unpacking finds them there. Addresses past the matrix never fault
-// and are formed as integers.
-template <class T>
-inline void prefetch_rows(const MatmulArgs& a, int64_t r0, int64_t c0, int64_t kc) {
-  const size_t bytes = static_cast<size_t>(kc / T::kBlock) * sizeof(typename T::WBlock);
-  const size_t start = static_cast<size_t>(c0 / T::kBlock) * sizeof(typename T::WBlock);
-  for (int r = 0; r < kPanelRows; ++r) {
-    const uintptr_t p = reinterpret_cast<uintptr_t>(a.w) + static_cast<uintptr_t>(r0 + r) * a.w_row_bytes + start;
-    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + l), _MM_HINT_T1);
-  }
-}
-
 // The MatmulFn of the panel path (a.xp set), for an inner loop Isa::chunk<T> (panel_avx512.h,
 // panel_avx2.h) that multiplies kPanelRows unpacked rows with one panel's chunk of activations into
 // out[row][token] for (at least) its nt live tokens. Chunks of kPanelChunk columns outermost, so the
@@ -363,8 +360,7 @@ void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
     const int64_t kc = std::min(kPanelChunk, a.cols - c0);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
       const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, row_end - r0));
-      unpack_rows<T>(a, r0, nr, c0, kc, p);
-      if (r0 + kPanelRows < row_end) prefetch_rows<T>(a, r0 + kPanelRows, c0, kc);
+      unpack_rows<T>(a, r0, nr, c0, kc, row_end, p);
       for (int64_t tp = 0; tp < panels; ++tp) {
         const int64_t t0 = tp * kPanelTokens;
         const int nt = static_cast<int>(std::min<int64_t>(kPanelTokens, a.n_tokens - t0));
