@@ -76,7 +76,81 @@ void attend_f16(const AttentionArgs& a, AttentionScratch& scratch) {
   for (int64_t i = 0; i < hd; ++i) a.out[i] = kernels::fp16_to_f32(acc[i]) * inv;
 }
 
+// attend_f16 for a group of queries sharing a KV head: one pass over the union of their ranges in
+// cache-block steps; in each step every query processes the rows of the block inside its range,
+// which are exactly the runs for_each_run would give it alone.
+void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
+  const auto& K = kernels::active();
+  const int64_t hd = a.head_dim;
+  const size_t nq = a.n_queries;
+  const int32_t bs = a.kv.block_size;
+  const auto stride = static_cast<size_t>(a.kv.kv_dim);
+  // per query: q16 [hd], then m and s; shared: score, ms, vs [block_size]
+  const size_t per_q = static_cast<size_t>(hd) + 2;
+  scratch.f.resize(per_q * nq + 3 * static_cast<size_t>(bs));
+  scratch.h.assign(static_cast<size_t>(hd) * nq, 0);  // +0.0 in F16
+  float* score = scratch.f.data() + per_q * nq;
+  float* ms = score + bs;
+  float* vs = ms + bs;
+  int32_t lo = a.queries[0].first_pos, hi = a.queries[0].last_pos;
+  for (size_t j = 0; j < nq; ++j) {
+    const AttentionQuery& qj = a.queries[j];
+    float* q16 = scratch.f.data() + per_q * j;
+    for (int64_t i = 0; i < hd; ++i) q16[i] = kernels::fp16_to_f32(kernels::f32_to_fp16(qj.q[i]));
+    q16[hd] = -INFINITY;  // m
+    q16[hd + 1] = 0.0f;   // s
+    lo = std::min(lo, qj.first_pos);
+    hi = std::max(hi, qj.last_pos);
+  }
+  for (int32_t p = lo; p <= hi;) {
+    const int32_t end = std::min(hi + 1, (p / bs + 1) * bs);
+    for (size_t j = 0; j < nq; ++j) {
+      const AttentionQuery& qj = a.queries[j];
+      const int32_t r0 = std::max(p, qj.first_pos), r1 = std::min(end - 1, qj.last_pos);
+      if (r0 > r1) continue;
+      const int32_t n = r1 - r0 + 1;
+      const float* q16 = scratch.f.data() + per_q * j;
+      float& m = scratch.f[per_q * j + static_cast<size_t>(hd)];
+      float& s = scratch.f[per_q * j + static_cast<size_t>(hd) + 1];
+      K.dot_f16_rows(a.kv.k(r0) + a.kv_offset, stride, q16, hd, n, score);
+      for (int32_t i = 0; i < n; ++i) {
+        const float sc = softcap(score[i] * a.scale, a.softcap);
+        ms[i] = 1.0f;
+        vs[i] = 1.0f;
+        if (sc > m) {
+          ms[i] = std::exp(m - sc);
+          m = sc;
+        } else {
+          vs[i] = std::exp(sc - m);
+        }
+        s = s * ms[i] + vs[i];
+      }
+      K.mad_f16_rows(scratch.h.data() + static_cast<size_t>(hd) * j, a.kv.v(r0) + a.kv_offset, stride, ms, vs, n, hd);
+    }
+    p = end;
+  }
+  for (size_t j = 0; j < nq; ++j) {
+    const float s = scratch.f[per_q * j + static_cast<size_t>(hd) + 1];
+    const float inv = s == 0.0f ? 0.0f : 1.0f / s;
+    const uint16_t* acc = scratch.h.data() + static_cast<size_t>(hd) * j;
+    for (int64_t i = 0; i < hd; ++i) a.queries[j].out[i] = kernels::fp16_to_f32(acc[i]) * inv;
+  }
+}
+
 }  // namespace
+
+void attend_group(const AttentionGroupArgs& a, AttentionPrecision precision, AttentionScratch& scratch) {
+  if (a.n_queries == 0) return;
+  if (precision == AttentionPrecision::f16_accumulate) {
+    attend_group_f16(a, scratch);
+    return;
+  }
+  for (size_t j = 0; j < a.n_queries; ++j) {  // F32 mode keeps a whole score row per query
+    const AttentionQuery& qj = a.queries[j];
+    AttentionArgs one{qj.q, a.kv, a.kv_offset, a.head_dim, qj.first_pos, qj.last_pos, a.scale, a.softcap, qj.out};
+    attend_f32(one, scratch.f);
+  }
+}
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch) {
   if (precision == AttentionPrecision::f32)

@@ -38,4 +38,28 @@ struct AttentionScratch {
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch);
 
+// Several queries that read the same KV head of one sequence: the query heads of a GQA group, for
+// one or more tokens. They walk the cache together, block by block, each taking the part of the
+// block inside its own [first_pos, last_pos], so a block's K and V rows are read from memory once
+// for all of them and reused from L1. Every query's arithmetic is exactly attend()'s, in the same
+// order (the same runs, the same kernel calls), so the results are bit-identical.
+struct AttentionQuery {
+  const float* q;   // [head_dim]
+  float* out;       // [head_dim]
+  int32_t first_pos;
+  int32_t last_pos;
+};
+
+struct AttentionGroupArgs {
+  KvSeqView kv;
+  int64_t kv_offset;  // kv_head * head_dim
+  int64_t head_dim;
+  float scale;
+  float softcap;
+  const AttentionQuery* queries;
+  size_t n_queries;
+};
+
+void attend_group(const AttentionGroupArgs& a, AttentionPrecision precision, AttentionScratch& scratch);
+
 }  // namespace slm

@@ -235,28 +235,44 @@ void Forward::rope(int layer, int64_t t0, int64_t t1) {
 void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry> batch, KvCache& kv) {
   const int64_t hd = cfg_.head_dim;
   const int64_t n_heads = cfg_.n_heads;
-  const int64_t group = cfg_.n_heads / cfg_.n_kv_heads;
+  const int64_t n_kv = cfg_.n_kv_heads;
+  const int64_t group = n_heads / n_kv;
   const int64_t q_dim = n_heads * hd;
   const float scale = cfg_.attn_scale > 0 ? cfg_.attn_scale : 1.0f / std::sqrt(static_cast<float>(hd));
   const bool sliding = is_local_layer(cfg_, static_cast<uint32_t>(layer));
-  const int64_t tasks = static_cast<int64_t>(batch.size()) * n_heads;
-  pool.parallel_for(tasks, 1, [&](int64_t i0, int64_t i1) {
+  // One task per (block of consecutive entries of one sequence, KV head): the block's tokens times
+  // the group's query heads walk that KV head's cache together (attend_group), so each cache row is
+  // read once per task rather than once per query. Blocks of kTokens keep a prompt's tasks many
+  // enough to balance the threads.
+  constexpr int64_t kTokens = 8;
+  std::vector<int64_t> block_begin{0};
+  for (int64_t t = 1; t < static_cast<int64_t>(batch.size()); ++t)
+    if (t - block_begin.back() == kTokens || batch[static_cast<size_t>(t)].seq != batch[static_cast<size_t>(t - 1)].seq)
+      block_begin.push_back(t);
+  block_begin.push_back(static_cast<int64_t>(batch.size()));
+  const int64_t blocks = static_cast<int64_t>(block_begin.size()) - 1;
+  pool.parallel_for(blocks * n_kv, 1, [&](int64_t i0, int64_t i1) {
     AttentionScratch scratch;
+    std::vector<AttentionQuery> queries;
     for (int64_t i = i0; i < i1; ++i) {
-      const int64_t t = i / n_heads;
-      const int64_t h = i % n_heads;
-      const BatchEntry& e = batch[static_cast<size_t>(t)];
-      AttentionArgs a;
-      a.q = &q_[t * q_dim + h * hd];
-      a.kv = kv.view(layer, e.seq);
-      a.kv_offset = (h / group) * hd;
+      const int64_t blk = i / n_kv;
+      const int64_t h_kv = i % n_kv;
+      queries.clear();
+      for (int64_t t = block_begin[static_cast<size_t>(blk)]; t < block_begin[static_cast<size_t>(blk) + 1]; ++t) {
+        const BatchEntry& e = batch[static_cast<size_t>(t)];
+        const int32_t first = sliding ? std::max<int32_t>(0, e.pos - static_cast<int32_t>(cfg_.sliding_window) + 1) : 0;
+        for (int64_t h = h_kv * group; h < (h_kv + 1) * group; ++h)
+          queries.push_back({&q_[t * q_dim + h * hd], &att_[t * q_dim + h * hd], first, e.pos});
+      }
+      AttentionGroupArgs a;
+      a.kv = kv.view(layer, batch[static_cast<size_t>(block_begin[static_cast<size_t>(blk)])].seq);
+      a.kv_offset = h_kv * hd;
       a.head_dim = hd;
-      a.first_pos = sliding ? std::max<int32_t>(0, e.pos - static_cast<int32_t>(cfg_.sliding_window) + 1) : 0;
-      a.last_pos = e.pos;
       a.scale = scale;
       a.softcap = cfg_.attn_logit_softcap;
-      a.out = &att_[t * q_dim + h * hd];
-      attend(a, precision_, scratch);
+      a.queries = queries.data();
+      a.n_queries = queries.size();
+      attend_group(a, precision_, scratch);
     }
   });
 }

@@ -1,0 +1,62 @@
+// attend_group (src/graph/attention.cpp): queries that share a KV head walking the cache together
+// give exactly what attend() gives each of them alone, in both precisions, for ranges that start
+// and end inside cache blocks, sliding windows, a single row and a whole sequence.
+#include <doctest/doctest.h>
+
+#include <random>
+#include <vector>
+
+#include "kernels/fp16.h"
+#include "src/graph/attention.h"
+#include "src/kv/kv_cache.h"
+
+using namespace slm;
+
+TEST_CASE("attend_group equals attend per query, bit for bit") {
+  constexpr int32_t kHeadDim = 72;  // not a multiple of 16: the kernels' tails run too
+  constexpr int32_t kKvHeads = 2;
+  constexpr int32_t kPositions = 150;
+  KvCacheOptions o;
+  o.n_layers = 1;
+  o.kv_dim = kKvHeads * kHeadDim;
+  o.block_size = 32;
+  o.max_positions = 256;
+  o.max_sequences = 2;
+  KvCache kv(o);
+  kv.reserve(1, kPositions);  // sequence 1, so block ids differ from positions
+  kv.reserve(0, 40);
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const KvSeqView view = kv.view(0, 1);
+  for (int32_t p = 0; p < kPositions; ++p)
+    for (int32_t i = 0; i < o.kv_dim; ++i) {
+      view.k(p)[i] = kernels::f32_to_fp16(dist(rng));
+      view.v(p)[i] = kernels::f32_to_fp16(dist(rng));
+    }
+  // ranges: whole, mid-block start and end, one row, a window, the same range twice, block edges
+  const std::pair<int32_t, int32_t> ranges[] = {{0, 149}, {5, 77}, {40, 40}, {100, 131}, {0, 149}, {32, 63}, {31, 32}};
+  const size_t nq = std::size(ranges);
+  std::vector<float> q(nq * kHeadDim);
+  for (auto& x : q) x = 2.0f * dist(rng);
+  for (AttentionPrecision precision : {AttentionPrecision::f16_accumulate, AttentionPrecision::f32}) {
+    for (float softcap : {0.0f, 5.0f}) {
+      for (int32_t kv_head = 0; kv_head < kKvHeads; ++kv_head) {
+        std::vector<float> together(nq * kHeadDim, -1.0f), alone(nq * kHeadDim, -2.0f);
+        std::vector<AttentionQuery> queries;
+        for (size_t j = 0; j < nq; ++j)
+          queries.push_back({&q[j * kHeadDim], &together[j * kHeadDim], ranges[j].first, ranges[j].second});
+        AttentionScratch scratch;
+        AttentionGroupArgs g{view, kv_head * kHeadDim, kHeadDim, 0.125f, softcap, queries.data(), queries.size()};
+        attend_group(g, precision, scratch);
+        for (size_t j = 0; j < nq; ++j) {
+          AttentionArgs a{&q[j * kHeadDim], view, kv_head * kHeadDim, kHeadDim, ranges[j].first, ranges[j].second,
+                          0.125f, softcap, &alone[j * kHeadDim]};
+          attend(a, precision, scratch);
+        }
+        CAPTURE(kv_head);
+        CAPTURE(softcap);
+        CHECK(together == alone);
+      }
+    }
+  }
+}
