@@ -63,18 +63,6 @@ inline void unpack_q5_levels(const uint8_t* qs, const uint8_t* qh_bytes, int8_t*
   vst1q_s8(q + 16, vsubq_s8(vreinterpretq_s8_u8(hi), off));
 }
 
-// Q4_K / Q5_K sub-block scales d * sc and mins dmin * m (the 6-bit pairs of scalar::get_scale_min_k4).
-template <class KBlock>
-inline void k4_scales_mins(const KBlock& b, float* scale, float* min) {
-  const float d = half_to_float(b.d), dmin = half_to_float(b.dmin);
-  for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    scalar::get_scale_min_k4(j, b.scales, &sc, &m);
-    scale[j] = d * sc;
-    min[j] = dmin * m;
-  }
-}
-
 // ---- unpackers: one weight block -> signed levels q[kBlock], scale[kBlock / kSub], min[...] ------
 // A weight is scale * q - min (min only where kMin).
 
@@ -154,7 +142,7 @@ struct PanelQ4_K {
     for (int c = 0; c < 4; ++c)
       for (int k = 0; k < 2; ++k)
         unpack_nibbles16(b.qs + 32 * c + 16 * k, q + 64 * c + 16 * k, q + 64 * c + 32 + 16 * k, 0);
-    k4_scales_mins(b, scale, min);
+    scalar::k4_scales_mins(b, scale, min);
   }
 };
 
@@ -177,7 +165,7 @@ struct PanelQ5_K {
         vst1q_u8(reinterpret_cast<uint8_t*>(q + 64 * c + 32 + 16 * k), vorrq_u8(vshrq_n_u8(v, 4), h1));
       }
     }
-    k4_scales_mins(b, scale, min);
+    scalar::k4_scales_mins(b, scale, min);
   }
 };
 

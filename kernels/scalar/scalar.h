@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/fp16.h"
 #include "kernels/kernels.h"
 
 namespace slm::kernels::scalar {
@@ -78,6 +79,19 @@ inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) no
   } else {
     *d = static_cast<uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
     *m = static_cast<uint8_t>((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
+  }
+}
+
+// A Q4_K / Q5_K super-block's 8 sub-block scales d * sc and mins dmin * m, as floats (the
+// unpacking of the token-panel kernels of every level).
+template <class KBlock>
+inline void k4_scales_mins(const KBlock& b, float* scale, float* min) noexcept {
+  const float d = fp16_to_f32(b.d), dmin = fp16_to_f32(b.dmin);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    get_scale_min_k4(j, b.scales, &sc, &m);
+    scale[j] = d * sc;
+    min[j] = dmin * m;
   }
 }
 

@@ -98,18 +98,6 @@ inline void unpack_q5_levels(const uint8_t* qs, const uint8_t* qh_bytes, uint8_t
   }
 }
 
-// Q4_K / Q5_K sub-block scales d * sc and mins dmin * m (the 6-bit pairs of scalar::get_scale_min_k4).
-template <class KBlock>
-inline void k4_scales_mins(const KBlock& b, float* scale, float* min) {
-  const float d = f16(b.d), dmin = f16(b.dmin);
-  for (int j = 0; j < 8; ++j) {
-    uint8_t sc, m;
-    scalar::get_scale_min_k4(j, b.scales, &sc, &m);
-    scale[j] = d * sc;
-    min[j] = dmin * m;
-  }
-}
-
 struct PanelQ5_0 {
   using WBlock = block_q5_0;
   static constexpr int kBlock = 32, kSub = 32, kOffsetShift = 4, kLevelMax = 31;  // offset 16
@@ -150,7 +138,7 @@ struct PanelQ4_K {
   static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
     // qs[32c + l]: element 64c + l (low nibble), 64c + 32 + l (high)
     for (int c = 0; c < 4; ++c) unpack_nibbles<32>(b.qs + 32 * c, q + 64 * c, q + 64 * c + 32);
-    k4_scales_mins(b, scale, min);
+    scalar::k4_scales_mins(b, scale, min);
   }
 };
 
@@ -172,7 +160,7 @@ struct PanelQ5_K {
           reinterpret_cast<__m256i*>(q + 64 * c + 32),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_slli_epi16(h1, 4)));
     }
-    k4_scales_mins(b, scale, min);
+    scalar::k4_scales_mins(b, scale, min);
   }
 };
 

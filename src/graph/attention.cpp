@@ -38,47 +38,13 @@ void attend_f32(const AttentionArgs& a, std::vector<float>& scores) {
   for (int32_t p = 0; p < len; ++p) K.axpy_f16_f32(scores[p], a.kv.v(a.first_pos + p) + a.kv_offset, a.out, a.head_dim);
 }
 
-// ggml_compute_forward_flash_attn_ext_f16 (CPU, F16 K and V), one query row. The V sum is an F16
-// vector updated with the kernels' mad_f16 / scale_f16 arithmetic (bit-exact with ggml at every ISA
-// level). Per run of consecutive cache rows: the scores in one call, the online-softmax factors of
-// each row (in order, as ggml folds them), then the V updates in one call.
-void attend_f16(const AttentionArgs& a, AttentionScratch& scratch) {
-  const auto& K = kernels::active();
-  const int64_t hd = a.head_dim;
-  const auto bs = static_cast<size_t>(a.kv.block_size);
-  const auto stride = static_cast<size_t>(a.kv.kv_dim);
-  scratch.f.resize(static_cast<size_t>(hd) + 3 * bs);
-  scratch.h.assign(static_cast<size_t>(hd), 0);  // +0.0 in F16
-  float* q16 = scratch.f.data();  // q rounded to F16, as ggml converts it to K's type
-  float* score = q16 + hd;
-  float* ms = score + bs;
-  float* vs = ms + bs;
-  uint16_t* acc = scratch.h.data();
-  for (int64_t i = 0; i < hd; ++i) q16[i] = kernels::fp16_to_f32(kernels::f32_to_fp16(a.q[i]));
-  float m = -INFINITY, s = 0.0f;
-  for_each_run(a, [&](int32_t p, int32_t n) {
-    K.dot_f16_rows(a.kv.k(p) + a.kv_offset, stride, q16, hd, n, score);
-    for (int32_t i = 0; i < n; ++i) {
-      const float sc = softcap(score[i] * a.scale, a.softcap);
-      ms[i] = 1.0f;
-      vs[i] = 1.0f;
-      if (sc > m) {
-        ms[i] = std::exp(m - sc);  // the sum so far is rescaled (scale_f16) before this row's update
-        m = sc;
-      } else {
-        vs[i] = std::exp(sc - m);
-      }
-      s = s * ms[i] + vs[i];
-    }
-    K.mad_f16_rows(acc, a.kv.v(p) + a.kv_offset, stride, ms, vs, n, hd);  // acc + v * vs, one FMA, to F16
-  });
-  const float inv = s == 0.0f ? 0.0f : 1.0f / s;
-  for (int64_t i = 0; i < hd; ++i) a.out[i] = kernels::fp16_to_f32(acc[i]) * inv;
-}
-
-// attend_f16 for a group of queries sharing a KV head: one pass over the union of their ranges in
-// cache-block steps; in each step every query processes the rows of the block inside its range,
-// which are exactly the runs for_each_run would give it alone.
+// ggml_compute_forward_flash_attn_ext_f16 (CPU, F16 K and V) for a group of queries that share a
+// KV head. Per query: q rounded to F16 (as ggml converts it to K's type); the V sum an F16 vector
+// updated with the kernels' mad_f16 / scale_f16 arithmetic (bit-exact with ggml at every ISA level);
+// per run of consecutive cache rows, the scores in one call, the online-softmax factors of each row
+// (in order, as ggml folds them), then the V updates in one call. The group makes one pass over the
+// union of the queries' ranges in cache-block steps; in each step every query takes the rows of the
+// block inside its own range, which are exactly the runs for_each_run would give it alone.
 void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   const auto& K = kernels::active();
   const int64_t hd = a.head_dim;
@@ -153,10 +119,12 @@ void attend_group(const AttentionGroupArgs& a, AttentionPrecision precision, Att
 }
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch) {
-  if (precision == AttentionPrecision::f32)
+  if (precision == AttentionPrecision::f32) {
     attend_f32(a, scratch.f);
-  else
-    attend_f16(a, scratch);
+    return;
+  }
+  const AttentionQuery one{a.q, a.out, a.first_pos, a.last_pos};
+  attend_group_f16(AttentionGroupArgs{a.kv, a.kv_offset, a.head_dim, a.scale, a.softcap, &one, 1}, scratch);
 }
 
 }  // namespace slm

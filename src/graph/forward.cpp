@@ -127,13 +127,28 @@ void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& 
   // for prompt-sized batches (a serial stretch would idle the other threads, which then sleep and
   // cost a wake-up at the next product) and inline for one token.
   const float w_off = cfg_.norm_weight_offset ? 1.0f : 0.0f;
+  // x += branch (after the branch's post-norm, where the model has one), then xn = next_norm(x), the
+  // input of the next block, in the same pass.
+  const auto residual = [&](std::vector<float>& branch, const VecView& post_norm, const VecView* next_norm) {
+    for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        float* b = &branch[t * d];
+        float* x = &x_[t * d];
+        if (post_norm) K.rmsnorm(b, post_norm.data, b, d, cfg_.norm_eps, w_off);
+        for (int64_t i = 0; i < d; ++i) x[i] += b[i];
+        if (next_norm) K.rmsnorm(x, next_norm->data, &xn_[t * d], d, cfg_.norm_eps, w_off);
+      }
+    });
+  };
+  if (cfg_.n_layers > 0)
+    for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t)
+        K.rmsnorm(&x_[t * d], w_.layers[0].attn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
+    });
   for (uint32_t l = 0; l < cfg_.n_layers; ++l) {
     const LayerWeights& L = w_.layers[l];
 
-    // --- attention block
-    for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) K.rmsnorm(&x_[t * d], L.attn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
-    });
+    // --- attention block (xn_ holds its normed input)
     const MatmulJob qkv[] = {{&L.wq, xn_.data(), n, q_.data(), q_dim},
                              {&L.wk, xn_.data(), n, k_.data(), kv_dim},
                              {&L.wv, xn_.data(), n, v_.data(), kv_dim}};
@@ -157,30 +172,14 @@ void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& 
     });
     attention(pool, static_cast<int>(l), batch, kv);
     matmul(pool, L.wo, att_.data(), n, proj_.data(), d, mm_);
-    // residual, then the feed-forward block's norm
-    for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        float* pr = &proj_[t * d];
-        float* x = &x_[t * d];
-        if (L.attn_post_norm) K.rmsnorm(pr, L.attn_post_norm.data, pr, d, cfg_.norm_eps, w_off);
-        for (int64_t i = 0; i < d; ++i) x[i] += pr[i];
-        K.rmsnorm(x, L.ffn_norm.data, &xn_[t * d], d, cfg_.norm_eps, w_off);
-      }
-    });
+    residual(proj_, L.attn_post_norm, &L.ffn_norm);
 
     // --- feed-forward block
     if (cfg_.n_experts > 0)
       moe_ffn(pool, static_cast<int>(l), L, n);
     else
       dense_ffn(pool, L, n);
-    for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        float* f = &ffn_out_[t * d];
-        float* x = &x_[t * d];
-        if (L.ffn_post_norm) K.rmsnorm(f, L.ffn_post_norm.data, f, d, cfg_.norm_eps, w_off);
-        for (int64_t i = 0; i < d; ++i) x[i] += f[i];
-      }
-    });
+    residual(ffn_out_, L.ffn_post_norm, l + 1 < cfg_.n_layers ? &w_.layers[l + 1].attn_norm : nullptr);
   }
 
   // --- output: final norm and vocabulary projection for the entries that want logits
