@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "kernels/fp16.h"
+#include "kernels/x86/f16_rows.h"
 #include "kernels/x86/simd_util.h"
 #include "kernels/x86/vec_exp.h"
 #include "kernels/x86/x86.h"
@@ -114,7 +115,8 @@ void scale_f16(uint16_t* acc, float s, int64_t n) {
   const __m256 sv = _mm256_set1_ps(s);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + i), _mm256_cvtps_ph(_mm256_mul_ps(load_f16x8(acc + i), sv), kRne));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + i),
+                     _mm256_cvtps_ph(_mm256_mul_ps(load_f16x8(acc + i), sv), kRne));
   for (; i < n; ++i) acc[i] = f32_to_fp16(fp16_to_f32(acc[i]) * s);
 }
 
@@ -152,35 +154,27 @@ void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, 
   for (; r < n; ++r) out[r] = dot_f16_f32(k + static_cast<size_t>(r) * stride, q, hd);
 }
 
-// F16 values held in F32 lanes: the round trip through F16 that a store and a load would make.
-inline __m256 round_f16(__m256 x) { return _mm256_cvtph_ps(_mm256_cvtps_ph(x, kRne)); }
+// The F16 accumulator over a run of rows (f16_rows.h) on ymm registers, 32 dimensions at a time.
+struct Ymm16 {
+  using F = __m256;
+  static constexpr int kLanes = 8;
+  static F load(const uint16_t* p) { return load_f16x8(p); }
+  static void store(uint16_t* p, F x) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(x, kRne));
+  }
+  static F round(F x) { return _mm256_cvtph_ps(_mm256_cvtps_ph(x, kRne)); }
+  static F set1(float x) { return _mm256_set1_ps(x); }
+  static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  static F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+};
 
-// The accumulator stays in registers across the rows, 32 dimensions (4 registers) at a time; each
-// step rounds to F16 exactly as mad_f16 / scale_f16 do when they store it.
-void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
-                  int64_t hd) {
-  constexpr int kW = 4;
-  int64_t d = 0;
-  for (; d + 8 * kW <= hd; d += 8 * kW) {
-    __m256 a[kW];
-    for (int j = 0; j < kW; ++j) a[j] = load_f16x8(acc + d + 8 * j);
-    for (int64_t i = 0; i < n; ++i) {
-      const uint16_t* vr = v + static_cast<size_t>(i) * stride + d;
-      if (ms[i] != 1.0f) {
-        const __m256 m = _mm256_set1_ps(ms[i]);
-        for (int j = 0; j < kW; ++j) a[j] = round_f16(_mm256_mul_ps(a[j], m));
-      }
-      const __m256 sv = _mm256_set1_ps(vs[i]);
-      for (int j = 0; j < kW; ++j) a[j] = round_f16(_mm256_fmadd_ps(load_f16x8(vr + 8 * j), sv, a[j]));
-    }
-    for (int j = 0; j < kW; ++j) _mm_storeu_si128(reinterpret_cast<__m128i*>(acc + d + 8 * j), _mm256_cvtps_ph(a[j], kRne));
-  }
-  if (d < hd) {  // the remaining dimensions (hd not a multiple of 32) row by row
-    for (int64_t i = 0; i < n; ++i) {
-      if (ms[i] != 1.0f) scale_f16(acc + d, ms[i], hd - d);
-      mad_f16(acc + d, v + static_cast<size_t>(i) * stride + d, vs[i], hd - d);
-    }
-  }
+void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs,
+                  int64_t n, int64_t hd) {
+  mad_f16_rows_width<Ymm16>(acc, v, stride, ms, vs, n, hd,
+                            [](uint16_t* a, const uint16_t* vr, float m, float s, int64_t c) {
+                              if (m != 1.0f) scale_f16(a, m, c);
+                              mad_f16(a, vr, s, c);
+                            });
 }
 
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
@@ -194,7 +188,8 @@ void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
   for (; i < n; ++i) y[i] = f32_to_fp16(x[i]);
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "kernels/scalar/scalar.h"
+#include "kernels/x86/f16_rows.h"
 #include "kernels/x86/x86.h"
 
 namespace slm::kernels::x86 {
@@ -21,37 +22,29 @@ namespace {
 
 constexpr int kRne = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 
-inline __m512 load_f16x16(const uint16_t* p) {
-  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-// F16 values held in F32 lanes: the round trip through F16 that a store and a load would make.
-inline __m512 round_f16(__m512 x) { return _mm512_cvtph_ps(_mm512_cvtps_ph(x, kRne)); }
+// The F16 accumulator over a run of rows (f16_rows.h) on zmm registers: a 64-dimension head in 4.
+struct Zmm16 {
+  using F = __m512;
+  static constexpr int kLanes = 16;
+  static F load(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static void store(uint16_t* p, F x) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(x, kRne));
+  }
+  static F round(F x) { return _mm512_cvtph_ps(_mm512_cvtps_ph(x, kRne)); }
+  static F set1(float x) { return _mm512_set1_ps(x); }
+  static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+};
 
-void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
-                  int64_t hd) {
-  constexpr int kW = 4;
-  int64_t d = 0;
-  for (; d + 16 * kW <= hd; d += 16 * kW) {
-    __m512 a[kW];
-    for (int j = 0; j < kW; ++j) a[j] = load_f16x16(acc + d + 16 * j);
-    for (int64_t i = 0; i < n; ++i) {
-      const uint16_t* vr = v + static_cast<size_t>(i) * stride + d;
-      if (ms[i] != 1.0f) {
-        const __m512 m = _mm512_set1_ps(ms[i]);
-        for (int j = 0; j < kW; ++j) a[j] = round_f16(_mm512_mul_ps(a[j], m));
-      }
-      const __m512 sv = _mm512_set1_ps(vs[i]);
-      for (int j = 0; j < kW; ++j) a[j] = round_f16(_mm512_fmadd_ps(load_f16x16(vr + 16 * j), sv, a[j]));
-    }
-    for (int j = 0; j < kW; ++j)
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + d + 16 * j), _mm512_cvtps_ph(a[j], kRne));
-  }
-  if (d < hd) {  // the remaining dimensions (hd not a multiple of 64): the scalar steps, row by row
-    for (int64_t i = 0; i < n; ++i) {
-      if (ms[i] != 1.0f) scalar::scale_f16(acc + d, ms[i], hd - d);
-      scalar::mad_f16(acc + d, v + static_cast<size_t>(i) * stride + d, vs[i], hd - d);
-    }
-  }
+void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs,
+                  int64_t n, int64_t hd) {
+  mad_f16_rows_width<Zmm16>(acc, v, stride, ms, vs, n, hd,
+                            [](uint16_t* a, const uint16_t* vr, float m, float s, int64_t c) {
+                              if (m != 1.0f) scalar::scale_f16(a, m, c);
+                              scalar::mad_f16(a, vr, s, c);
+                            });
 }
 
 }  // namespace
