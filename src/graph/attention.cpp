@@ -119,12 +119,8 @@ void attend_group(const AttentionGroupArgs& a, AttentionPrecision precision, Att
 }
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch) {
-  if (precision == AttentionPrecision::f32) {
-    attend_f32(a, scratch.f);
-    return;
-  }
   const AttentionQuery one{a.q, a.out, a.first_pos, a.last_pos};
-  attend_group_f16(AttentionGroupArgs{a.kv, a.kv_offset, a.head_dim, a.scale, a.softcap, &one, 1}, scratch);
+  attend_group(AttentionGroupArgs{a.kv, a.kv_offset, a.head_dim, a.scale, a.softcap, &one, 1}, precision, scratch);
 }
 
 }  // namespace slm

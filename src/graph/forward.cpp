@@ -34,6 +34,18 @@ void for_tokens(ThreadPool& pool, int64_t n, int64_t per_token, F&& fn) {
   pool.parallel_for(n, std::max<int64_t>(1, n / (pool.size() * 4)), fn);
 }
 
+// g = act(g) * u over `rows` rows of `width` (SwiGLU, or GeGLU with gelu), on the pool for
+// prompt-sized batches.
+void gated_activation(ThreadPool& pool, bool gelu, float* g, const float* u, int64_t rows, int64_t width) {
+  const auto& K = kernels::active();
+  for_tokens(pool, rows, width, [&](int64_t r0, int64_t r1) {
+    if (gelu)
+      K.gelu_tanh_mul(g + r0 * width, u + r0 * width, g + r0 * width, (r1 - r0) * width);
+    else
+      K.silu_mul(g + r0 * width, u + r0 * width, g + r0 * width, (r1 - r0) * width);
+  });
+}
+
 }  // namespace
 
 namespace {
@@ -116,7 +128,8 @@ void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& 
   }
   for_tokens(pool, n, d, [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      kernels::dequantize_row(w_.token_embd.type, w_.token_embd.row(batch[t].token), &x_[t * d], d);  // type checked at load
+      // the type was checked at load
+      kernels::dequantize_row(w_.token_embd.type, w_.token_embd.row(batch[t].token), &x_[t * d], d);
       if (cfg_.embedding_scale != 1.0f)
         for (int64_t i = 0; i < d; ++i) x_[t * d + i] *= cfg_.embedding_scale;
     }
@@ -277,18 +290,10 @@ void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry>
 }
 
 void Forward::dense_ffn(ThreadPool& pool, const LayerWeights& L, int64_t n) {
-  const auto& K = kernels::active();
   const int64_t f = cfg_.ffn_dim;
   const MatmulJob gate_up[] = {{&L.w_gate, xn_.data(), n, gate_.data(), f}, {&L.w_up, xn_.data(), n, up_.data(), f}};
   matmul_jobs(pool, gate_up, mm_);
-  for_tokens(pool, n, f, [&](int64_t t0, int64_t t1) {
-    float* g = &gate_[t0 * f];
-    const float* u = &up_[t0 * f];
-    if (cfg_.activation == ModelConfig::Activation::gelu_tanh)
-      K.gelu_tanh_mul(g, u, g, (t1 - t0) * f);
-    else
-      K.silu_mul(g, u, g, (t1 - t0) * f);
-  });
+  gated_activation(pool, cfg_.activation == ModelConfig::Activation::gelu_tanh, gate_.data(), up_.data(), n, f);
   matmul(pool, L.w_down, gate_.data(), n, ffn_out_.data(), cfg_.d_model, mm_);
 }
 
@@ -299,14 +304,6 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
   const int64_t top_k = cfg_.n_experts_used;
   const int64_t f = cfg_.expert_ffn_dim;
   const int64_t fs = L.shexp_gate ? L.shexp_gate.rows : 0;  // shared expert (qwen2moe)
-  const auto act_mul = [&](float* g, const float* u, int64_t rows, int64_t width, bool gelu) {
-    for_tokens(pool, rows, width, [&](int64_t r0, int64_t r1) {
-      if (gelu)
-        K.gelu_tanh_mul(g + r0 * width, u + r0 * width, g + r0 * width, (r1 - r0) * width);
-      else
-        K.silu_mul(g + r0 * width, u + r0 * width, g + r0 * width, (r1 - r0) * width);
-    });
-  };
 
   // Three products per layer, each one call: everything that reads the normed input (router and
   // shared expert), then every chosen expert's gate and up, then every expert's down.
@@ -351,32 +348,37 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
     }
   }
 
-  // Each chosen expert runs once over the tokens that chose it, its rows of moe_x_ / gate_ / up_ /
-  // moe_y_ starting at its offset (experts in index order); unchosen experts are never read. With
-  // one token every expert reads xn_ itself, so its conversion is shared.
+  // Each chosen expert runs once over the tokens that chose it: one slot (a row of moe_x_, gate_,
+  // up_ and moe_y_) per routed token, an expert's slots consecutive, experts in index order;
+  // unchosen experts are never read. With one token every expert reads xn_ itself, so its
+  // conversion is shared.
   const int64_t slots = n * top_k;
   resize(moe_x_, slots * d);
   resize(gate_, slots * f);
   resize(up_, slots * f);
   resize(moe_y_, slots * d);
-  jobs.clear();
-  std::vector<int64_t> offset(static_cast<size_t>(n_exp), 0);
+  // token_slots[t * top_k + j]: token t's j-th slot, in expert order as the slots are filled.
+  std::vector<MatmulJob> down;
   std::vector<int64_t> slot_token(static_cast<size_t>(slots));  // slot -> token
   std::vector<float> slot_weight(static_cast<size_t>(slots));
+  std::vector<int64_t> token_slots(static_cast<size_t>(slots)), token_fill(static_cast<size_t>(n), 0);
+  jobs.clear();
   int64_t used = 0;
   for (int64_t e = 0; e < n_exp; ++e) {
     const auto& toks = routed[static_cast<size_t>(e)];
     if (toks.empty()) continue;
     expert_counts_[static_cast<size_t>(layer)][static_cast<size_t>(e)] += toks.size();
     const int64_t m = static_cast<int64_t>(toks.size());
-    offset[static_cast<size_t>(e)] = used;
     for (int64_t j = 0; j < m; ++j) {
-      slot_token[static_cast<size_t>(used + j)] = toks[static_cast<size_t>(j)].first;
+      const int64_t t = toks[static_cast<size_t>(j)].first;
+      slot_token[static_cast<size_t>(used + j)] = t;
       slot_weight[static_cast<size_t>(used + j)] = toks[static_cast<size_t>(j)].second;
+      token_slots[static_cast<size_t>(t * top_k + token_fill[static_cast<size_t>(t)]++)] = used + j;
     }
     const float* x = n > 1 ? &moe_x_[used * d] : xn_.data();
     jobs.push_back({&L.exp_gate.experts[e], x, m, &gate_[used * f], f});
     jobs.push_back({&L.exp_up.experts[e], x, m, &up_[used * f], f});
+    down.push_back({&L.exp_down.experts[e], &gate_[used * f], m, &moe_y_[used * d], d});
     used += m;
   }
   if (n > 1)
@@ -384,36 +386,21 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
       for (int64_t j = s0; j < s1; ++j) std::copy_n(&xn_[slot_token[static_cast<size_t>(j)] * d], d, &moe_x_[j * d]);
     });
   matmul_jobs(pool, jobs, mm_);
-  act_mul(gate_.data(), up_.data(), used, f, cfg_.activation == ModelConfig::Activation::gelu_tanh);
-  if (fs > 0) act_mul(shexp_gate_.data(), shexp_up_.data(), n, fs, false);
+  gated_activation(pool, cfg_.activation == ModelConfig::Activation::gelu_tanh, gate_.data(), up_.data(), used, f);
+  if (fs > 0) gated_activation(pool, false, shexp_gate_.data(), shexp_up_.data(), n, fs);
+  if (fs > 0) down.push_back({&L.shexp_down, shexp_gate_.data(), n, shexp_y_.data(), d});
+  matmul_jobs(pool, down, mm_);
 
-  jobs.clear();
-  for (int64_t e = 0; e < n_exp; ++e) {
-    const int64_t m = static_cast<int64_t>(routed[static_cast<size_t>(e)].size());
-    const int64_t o = offset[static_cast<size_t>(e)];
-    if (m > 0) jobs.push_back({&L.exp_down.experts[e], &gate_[o * f], m, &moe_y_[o * d], d});
-  }
-  if (fs > 0) jobs.push_back({&L.shexp_down, shexp_gate_.data(), n, shexp_y_.data(), d});
-  matmul_jobs(pool, jobs, mm_);
-
-  // Each token's output: its experts' outputs weighted, in expert order (slot order), then the
-  // shared expert's scaled by sigmoid(router_shexp . x) where it has that router.
-  std::vector<int64_t> token_slots(static_cast<size_t>(slots)), token_begin(static_cast<size_t>(n) + 1, 0);
-  for (int64_t j = 0; j < used; ++j) ++token_begin[static_cast<size_t>(slot_token[static_cast<size_t>(j)]) + 1];
-  for (int64_t t = 0; t < n; ++t) token_begin[static_cast<size_t>(t) + 1] += token_begin[static_cast<size_t>(t)];
-  {
-    std::vector<int64_t> fill(token_begin.begin(), token_begin.end() - 1);
-    for (int64_t j = 0; j < used; ++j)
-      token_slots[static_cast<size_t>(fill[static_cast<size_t>(slot_token[static_cast<size_t>(j)])]++)] = j;
-  }
+  // Each token's output: its experts' outputs weighted, in expert order, then the shared expert's
+  // scaled by sigmoid(router_shexp . x) where it has that router.
   if (fs > 0 && L.shexp_router)
     for (auto& s : shared_gate) s = 1.0f / (1.0f + std::exp(-s));
   for_tokens(pool, n, d * (top_k + 1), [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       float* dst = &ffn_out_[t * d];
       std::fill_n(dst, d, 0.0f);
-      for (int64_t k = token_begin[static_cast<size_t>(t)]; k < token_begin[static_cast<size_t>(t) + 1]; ++k) {
-        const int64_t j = token_slots[static_cast<size_t>(k)];
+      for (int64_t k = 0; k < top_k; ++k) {
+        const int64_t j = token_slots[static_cast<size_t>(t * top_k + k)];
         const float* src = &moe_y_[j * d];
         const float wgt = slot_weight[static_cast<size_t>(j)];
         for (int64_t i = 0; i < d; ++i) dst[i] += wgt * src[i];
