@@ -1,6 +1,6 @@
-// AVX2 float ops of the transformer: rmsnorm, softmax, silu_mul and the F16 KV-cache helpers
-// (dot_f16_f32, axpy_f16_f32, f32_to_f16_row). Sums that the scalar code takes in double (squares,
-// exponentials) are taken in double here too, 4 lanes at a time; the rest is 8 floats per step with
+// AVX2 float ops of the transformer: rmsnorm, softmax, silu_mul, gelu_tanh_mul, rope and the F16
+// KV-cache helpers (dot_f16_f32, axpy_f16_f32, f32_to_f16_row). Sums that the scalar code takes in double
+// (squares, exponentials) are taken in double here too, 4 lanes at a time; the rest is 8 floats per step with
 // scalar tails for any n.
 #include <immintrin.h>
 
@@ -79,6 +79,76 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
   for (; i < n; ++i) {
     const float g = gate[i];
     out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+// 0.5 g (1 + tanh(z)) = g / (1 + e^(-2z)), z = sqrt(2/pi) (g + 0.044715 g^3), as the NEON version:
+// no cancellation near z = 0, and e^(-2z) -> inf / 0 gives the limits 0 and g exactly.
+void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
+  constexpr float kCoefA = 0.044715f;
+  const __m256 one = _mm256_set1_ps(1.0f), c = _mm256_set1_ps(kSqrt2OverPi), a = _mm256_set1_ps(kCoefA),
+               m2 = _mm256_set1_ps(-2.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 inner =
+        _mm256_mul_ps(_mm256_mul_ps(g, c), _mm256_add_ps(one, _mm256_mul_ps(_mm256_mul_ps(g, g), a)));
+    const __m256 denom = _mm256_add_ps(one, exp8(_mm256_mul_ps(inner, m2)));
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_div_ps(g, denom), _mm256_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) {
+    const float g = gate[i];
+    const float inner = kSqrt2OverPi * g * (1.0f + kCoefA * g * g);
+    out[i] = g / (1.0f + std::exp(-2.0f * inner)) * up[i];
+  }
+}
+
+// Rotary embedding, 8 angles per step, each output x0 cos - x1 sin or x0 sin + x1 cos with separately
+// rounded products, as the reference. NeoX pairs (i, i + rope_dim/2) are two plain loads; GPT-J pairs
+// (2i, 2i + 1) are split into even and odd dims by a shuffle and a 64-bit permute, and rejoined by
+// unpack and a 128-bit permute.
+inline void rotate8(__m256 x0, __m256 x1, __m256 c, __m256 s, __m256& r0, __m256& r1) {
+  r0 = _mm256_sub_ps(_mm256_mul_ps(x0, c), _mm256_mul_ps(x1, s));
+  r1 = _mm256_add_ps(_mm256_mul_ps(x0, s), _mm256_mul_ps(x1, c));
+}
+
+void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const float* cos, const float* sin,
+          bool neox) {
+  const int64_t half = rope_dim / 2;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* v = x + h * head_dim;
+    int64_t i = 0;
+    for (; i + 8 <= half; i += 8) {
+      const __m256 c = _mm256_loadu_ps(cos + i), s = _mm256_loadu_ps(sin + i);
+      __m256 r0, r1;
+      if (neox) {
+        rotate8(_mm256_loadu_ps(v + i), _mm256_loadu_ps(v + i + half), c, s, r0, r1);
+        _mm256_storeu_ps(v + i, r0);
+        _mm256_storeu_ps(v + i + half, r1);
+      } else {
+        // a = x0 y0 x1 y1 | x2 y2 x3 y3, b = x4 y4 x5 y5 | x6 y6 x7 y7
+        const __m256 a = _mm256_loadu_ps(v + 2 * i), b = _mm256_loadu_ps(v + 2 * i + 8);
+        // x0 x1 x4 x5 | x2 x3 x6 x7 -> 64-bit elements 0 2 1 3: x0 .. x7 (and the odd dims alike)
+        const auto order = [](__m256 t) {
+          return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+        };
+        const __m256 even = order(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+        const __m256 odd = order(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+        rotate8(even, odd, c, s, r0, r1);
+        const __m256 lo = _mm256_unpacklo_ps(r0, r1),
+                     hi = _mm256_unpackhi_ps(r0, r1);  // pairs 0 1 4 5 | 2 3 6 7
+        _mm256_storeu_ps(v + 2 * i, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(v + 2 * i + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+      }
+    }
+    for (; i < half; ++i) {
+      const int64_t i0 = neox ? i : 2 * i;
+      const int64_t i1 = neox ? i + half : 2 * i + 1;
+      const float x0 = v[i0], x1 = v[i1];
+      v[i0] = x0 * cos[i] - x1 * sin[i];
+      v[i1] = x0 * sin[i] + x1 * cos[i];
+    }
   }
 }
 
@@ -199,6 +269,8 @@ void add_float_ops_avx2(KernelTable& t) {
   t.rmsnorm = rmsnorm;
   t.softmax = softmax;
   t.silu_mul = silu_mul;
+  t.gelu_tanh_mul = gelu_tanh_mul;
+  t.rope = rope;
   t.dot_f16_f32 = dot_f16_f32;
   t.axpy_f16_f32 = axpy_f16_f32;
   t.f32_to_f16_row = f32_to_f16_row;
