@@ -52,6 +52,7 @@ inline __m256i neg_offset8(const uint8_t* p) {
 
 struct Avx2Panel {
   static constexpr int kRows = 4;
+  static constexpr int kPanels = 1;  // most panels per call
 
   // sums[r] += levels of groups [g0, g1) of row r (block b) x the 8 tokens' activations.
   template <class T>
@@ -70,9 +71,12 @@ struct Avx2Panel {
     }
   }
 
-  template <class T>
-  static void chunk(const PanelRows<T::kSub>& p, int64_t kc, const uint8_t* xp, int nt,
-                    float (&out)[kPanelRows][kPanelTokens]) {
+  template <class T, int kP>
+  static void chunk(const PanelRows<T::kSub>& p, int64_t kc, const uint8_t* const (&xps)[kP], int nt,
+                    float (*outs)[kPanelRows][kPanelTokens]) {
+    static_assert(kP == 1, "one panel per call");
+    const uint8_t* xp = xps[0];
+    float(&out)[kPanelRows][kPanelTokens] = outs[0];
     static_assert(kRun<T> >= 1 && 8 % kRun<T> == 0, "levels too wide for int16 sums");
     const int64_t nb = kc / 32;
     for (int half = 0; half < (nt > 8 ? 2 : 1); ++half) {  // a half of padding only is skipped

@@ -231,7 +231,8 @@ struct PanelQ3_K {
           const __m128i bit = _mm_set1_epi8(static_cast<char>(1 << (4 * n + j)));
           const __m128i high = _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(hm, bit), bit), four);
           const __m128i low = _mm_and_si128(_mm_srl_epi16(v, _mm_cvtsi32_si128(2 * j)), m3);
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 128 * n + 32 * j + 16 * h), _mm_or_si128(low, high));
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 128 * n + 32 * j + 16 * h),
+                           _mm_or_si128(low, high));
         }
       }
     }
@@ -253,7 +254,8 @@ struct PanelIQ4_NL {
     const __m128i t = _mm_load_si128(reinterpret_cast<const __m128i*>(table));
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs)), m4 = _mm_set1_epi8(0x0F);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_shuffle_epi8(t, _mm_and_si128(v, m4)));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16), _mm_shuffle_epi8(t, _mm_and_si128(_mm_srli_epi16(v, 4), m4)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16),
+                     _mm_shuffle_epi8(t, _mm_and_si128(_mm_srli_epi16(v, 4), m4)));
     scale[0] = f16(b.d);
   }
 };
@@ -280,7 +282,8 @@ inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int
     if (r0 + kPanelRows + r < prefetch_end) {
       const uintptr_t next = reinterpret_cast<uintptr_t>(a.w) +
                              static_cast<uintptr_t>(r0 + kPanelRows + r) * a.w_row_bytes + seg_start;
-      for (size_t l = 0; l < seg_bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(next + l), _MM_HINT_T1);
+      for (size_t l = 0; l < seg_bytes; l += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(next + l), _MM_HINT_T1);
     }
     const auto* blocks =
         reinterpret_cast<const typename T::WBlock*>(a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes) +
@@ -332,31 +335,43 @@ inline void store_panel(const float (&out)[kPanelRows][kPanelTokens], float* y, 
   }
 }
 
-// The MatmulFn of the panel path (a.xp set), for an inner loop Isa::chunk<T> (panel_avx512.h,
-// panel_avx2.h) that multiplies kPanelRows unpacked rows with one panel's chunk of activations into
-// out[row][token] for (at least) its nt live tokens. Chunks of kPanelChunk columns outermost, so the
-// activations of one chunk (kPanelChunk / 32 x 768 bytes per 16 tokens) stay in L2 while every row group of
-// the range passes over them; each row group's chunk is unpacked once and used for every token panel,
-// while the next group's weights are prefetched. Later chunks add their partial sums into y.
+// The MatmulFn of the panel path (a.xp set), for an inner loop Isa::chunk<T, kP> (panel_avx512.h,
+// panel_avx2.h) that multiplies kPanelRows unpacked rows with the chunks of kP <= Isa::kPanels token
+// panels (at xp[h]) into out[h][row][token], for (at least) the live tokens. Chunks of kPanelChunk
+// columns outermost, so the activations of one chunk (kPanelChunk / 32 x 768 bytes per 16 tokens)
+// stay in L2 while every row group of the range passes over them; each row group's chunk is unpacked once and
+// used for every token panel, while the next group's weights are prefetched. Later chunks add their partial
+// sums into y.
 template <class T, class Isa>
 void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   PanelRows<T::kSub> p;
-  alignas(64) float out[kPanelRows][kPanelTokens];
+  alignas(64) float out[Isa::kPanels][kPanelRows][kPanelTokens];
   const size_t per_panel = panel_bytes(a.cols);
   const int64_t panels = panel_count(a.n_tokens);
   for (int64_t c0 = 0; c0 < a.cols; c0 += kPanelChunk) {
     const int64_t kc = std::min(kPanelChunk, a.cols - c0);
+    const auto chunk_at = [&](int64_t tp) {
+      return a.xp + per_panel * static_cast<size_t>(tp) + static_cast<size_t>(c0 / 32) * kPanelBlockBytes;
+    };
+    const auto live = [&](int64_t tp) {
+      return static_cast<int>(std::min<int64_t>(kPanelTokens, a.n_tokens - tp * kPanelTokens));
+    };
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
       const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, row_end - r0));
       unpack_rows<T>(a, r0, nr, c0, kc, row_end, p);
-      for (int64_t tp = 0; tp < panels; ++tp) {
-        const int64_t t0 = tp * kPanelTokens;
-        const int nt = static_cast<int>(std::min<int64_t>(kPanelTokens, a.n_tokens - t0));
-        Isa::template chunk<T>(
-            p, kc,
-            a.xp + per_panel * static_cast<size_t>(tp) + static_cast<size_t>(c0 / 32) * kPanelBlockBytes, nt,
-            out);
-        store_panel(out, a.y + t0 * a.ldy + r0, a.ldy, nr, nt, c0 > 0);
+      int64_t tp = 0;
+      if constexpr (Isa::kPanels == 2) {  // two panels per call while two are left
+        for (; tp + 2 <= panels; tp += 2) {
+          const uint8_t* const xp[2] = {chunk_at(tp), chunk_at(tp + 1)};
+          Isa::template chunk<T, 2>(p, kc, xp, kPanelTokens, out);
+          for (int h = 0; h < 2; ++h)
+            store_panel(out[h], a.y + (tp + h) * kPanelTokens * a.ldy + r0, a.ldy, nr, live(tp + h), c0 > 0);
+        }
+      }
+      for (; tp < panels; ++tp) {
+        const uint8_t* const xp[1] = {chunk_at(tp)};
+        Isa::template chunk<T, 1>(p, kc, xp, live(tp), out);
+        store_panel(out[0], a.y + tp * kPanelTokens * a.ldy + r0, a.ldy, nr, live(tp), c0 > 0);
       }
     }
   }
