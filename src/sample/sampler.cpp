@@ -23,7 +23,8 @@ Sampler::Sampler(SamplerOptions opts) : opts_(std::move(opts)), rng_(opts_.seed)
 void Sampler::apply_bias(std::vector<Candidate>& c, std::span<const std::pair<int32_t, float>> bias) {
   for (const auto& [id, b] : bias) {
     if (id < 0 || static_cast<size_t>(id) >= c.size())
-      throw Error(ErrorKind::invalid_argument, "sampler option logit_bias", "token id " + std::to_string(id) + " outside the vocabulary");
+      throw Error(ErrorKind::invalid_argument, "sampler option logit_bias",
+                  "token id " + std::to_string(id) + " outside the vocabulary");
     c[static_cast<size_t>(id)].logit += b;  // candidates are still indexed by id here
   }
 }
@@ -46,7 +47,8 @@ void Sampler::top_k(std::vector<Candidate>& c, int32_t k) {
     std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
     return;
   }
-  std::partial_sort(c.begin(), c.begin() + k, c.end(), [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
+  std::partial_sort(c.begin(), c.begin() + k, c.end(),
+                    [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
   c.resize(static_cast<size_t>(k));
 }
 
@@ -84,6 +86,44 @@ void Sampler::min_p(std::vector<Candidate>& c, float p) {
   c.resize(keep);
 }
 
+void Sampler::truncate(std::vector<Candidate>& c, int32_t k, float top_p, float min_p) {
+  const bool cuts = top_p < 1.0f || min_p > 0.0f;
+  if ((k > 0 && static_cast<size_t>(k) < c.size()) || !cuts || c.size() <= 1) {
+    Sampler::top_k(c, k);
+    softmax(c);
+    Sampler::top_p(c, top_p);
+    Sampler::min_p(c, min_p);
+    return;
+  }
+  // p over every candidate, in vocabulary order
+  float mx = c[0].logit;
+  for (const auto& x : c) mx = std::max(mx, x.logit);
+  double sum = 0;
+  for (auto& x : c) {
+    x.p = std::exp(x.logit - mx);
+    sum += x.p;
+  }
+  for (auto& x : c) x.p = static_cast<float>(x.p / sum);
+  // Sort a prefix; cut it where top-p's mass or min-p's threshold is reached, else sort a longer one.
+  const auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; };
+  for (size_t m = std::min<size_t>(c.size(), 64);; m = std::min(c.size(), m * 8)) {
+    std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(m), c.end(), by_logit);
+    const float threshold = min_p > 0.0f ? c[0].p * min_p : 0.0f;
+    double cum = 0;
+    size_t keep = 0;
+    for (size_t i = 0; i < m && keep == 0; ++i) {
+      if (min_p > 0.0f && i > 0 && c[i].p < threshold) keep = i;  // min-p: p_i >= p_max * min_p
+      cum += c[i].p;
+      if (keep == 0 && top_p < 1.0f && cum >= top_p)
+        keep = i + 1;  // top-p: the smallest prefix with mass >= p
+    }
+    if (keep > 0 || m == c.size()) {
+      c.resize(keep > 0 ? keep : m);
+      return;
+    }
+  }
+}
+
 int32_t Sampler::argmax(const std::vector<Candidate>& c) {
   // Ties go to the lowest id, as llama.cpp's greedy sampler does.
   size_t best = 0;
@@ -104,10 +144,7 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
 
   if (opts_.temperature <= 0.0f) return argmax(cand_);
 
-  top_k(cand_, opts_.top_k);
-  softmax(cand_);
-  top_p(cand_, opts_.top_p);
-  min_p(cand_, opts_.min_p);
+  truncate(cand_, opts_.top_k, opts_.top_p, opts_.min_p);
   // Temperature last, over the survivors.
   for (auto& x : cand_) x.logit /= opts_.temperature;
   softmax(cand_);

@@ -38,11 +38,16 @@ class Sampler {
   static void apply_bias(std::vector<Candidate>& c, std::span<const std::pair<int32_t, float>> bias);
   static void apply_penalties(std::vector<Candidate>& c, std::span<const int32_t> recent, float repeat,
                               float presence, float frequency);
-  static void top_k(std::vector<Candidate>& c, int32_t k);           // sorts by logit, keeps k
-  static void softmax(std::vector<Candidate>& c);                     // fills p, sorted descending
-  static void top_p(std::vector<Candidate>& c, float p);             // needs softmax; keeps smallest prefix with mass >= p
-  static void min_p(std::vector<Candidate>& c, float p);             // needs softmax; keeps p_i >= p * p_max
+  static void top_k(std::vector<Candidate>& c, int32_t k);  // sorts by logit, keeps k
+  static void softmax(std::vector<Candidate>& c);           // fills p, sorted descending
+  static void top_p(std::vector<Candidate>& c,
+                    float p);  // needs softmax; keeps smallest prefix with mass >= p
+  static void min_p(std::vector<Candidate>& c, float p);  // needs softmax; keeps p_i >= p * p_max
   static int32_t argmax(const std::vector<Candidate>& c);
+  // top_k, softmax, top_p and min_p in one step, with the same survivors, order and p as the four in
+  // a row (p summed in another order: equal up to float rounding). Without top-k, only as long a
+  // prefix as top-p and min-p need is sorted, instead of the whole vocabulary per token.
+  static void truncate(std::vector<Candidate>& c, int32_t k, float top_p, float min_p);
 
  private:
   SamplerOptions opts_;

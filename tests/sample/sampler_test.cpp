@@ -1,11 +1,14 @@
+#include "src/sample/sampler.h"
+
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <vector>
 
 #include "slm/error.h"
-#include "src/sample/sampler.h"
 
 using slm::Candidate;
 using slm::Sampler;
@@ -75,6 +78,42 @@ TEST_CASE("top-k, top-p and min-p keep the right candidates") {
   auto n = p;
   Sampler::min_p(n, 0.35f);  // keep p >= 0.175
   CHECK(n.size() == 2);
+}
+
+TEST_CASE("truncate keeps what top-k, softmax, top-p and min-p keep, in the same order") {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  for (size_t n : {size_t{1}, size_t{2}, size_t{63}, size_t{65}, size_t{5000}, size_t{150000}}) {
+    std::vector<float> logits(n);
+    for (float& l : logits) l = normal(rng);
+    struct Opt {
+      int32_t k;
+      float top_p, min_p;
+    };
+    // without top-k, the prefix grows past 64 and 512 before top-p 0.999 is reached on 150000 candidates
+    for (const Opt o : {Opt{0, 0.95f, 0.05f}, Opt{0, 0.5f, 0.0f}, Opt{0, 1.0f, 0.2f}, Opt{0, 0.999f, 0.0f},
+                        Opt{-1, 0.9f, 0.01f}, Opt{40, 0.95f, 0.05f}, Opt{0, 1.0f, 0.0f}}) {
+      INFO("n " << n << " k " << o.k << " top_p " << o.top_p << " min_p " << o.min_p);
+      auto want = cands(logits);
+      Sampler::top_k(want, o.k);
+      Sampler::softmax(want);
+      Sampler::top_p(want, o.top_p);
+      Sampler::min_p(want, o.min_p);
+      auto got = cands(logits);
+      Sampler::truncate(got, o.k, o.top_p, o.min_p);
+      REQUIRE(got.size() == want.size());
+      std::vector<int32_t> got_ids, want_ids;
+      for (size_t i = 0; i < got.size(); ++i) {
+        REQUIRE(got[i].logit == want[i].logit);  // equal logits may come in either order
+        REQUIRE(got[i].p == doctest::Approx(want[i].p).epsilon(1e-5));
+        got_ids.push_back(got[i].id);
+        want_ids.push_back(want[i].id);
+      }
+      std::sort(got_ids.begin(), got_ids.end());
+      std::sort(want_ids.begin(), want_ids.end());
+      CHECK(got_ids == want_ids);
+    }
+  }
 }
 
 TEST_CASE("same seed gives the same draws; temperature sampling follows the distribution") {
