@@ -8,6 +8,22 @@
 #include "slm/error.h"
 
 namespace slm {
+namespace {
+
+// p = softmax(logit) in the candidates' current order, without sorting them.
+void probabilities(std::vector<Candidate>& c) {
+  if (c.empty()) return;
+  float mx = c[0].logit;
+  for (const auto& x : c) mx = std::max(mx, x.logit);
+  double sum = 0;
+  for (auto& x : c) {
+    x.p = std::exp(x.logit - mx);
+    sum += x.p;
+  }
+  for (auto& x : c) x.p = static_cast<float>(x.p / sum);
+}
+
+}  // namespace
 
 Sampler::Sampler(SamplerOptions opts) : opts_(std::move(opts)), rng_(opts_.seed) {
   auto bad = [](const char* field, const std::string& what) {
@@ -88,22 +104,19 @@ void Sampler::min_p(std::vector<Candidate>& c, float p) {
 
 void Sampler::truncate(std::vector<Candidate>& c, int32_t k, float top_p, float min_p) {
   const bool cuts = top_p < 1.0f || min_p > 0.0f;
-  if ((k > 0 && static_cast<size_t>(k) < c.size()) || !cuts || c.size() <= 1) {
+  const bool all = k <= 0 || static_cast<size_t>(k) >= c.size();
+  if (all && !cuts) {  // nothing is cut: no order is needed either
+    probabilities(c);
+    return;
+  }
+  if (!all || c.size() <= 1) {
     Sampler::top_k(c, k);
     softmax(c);
     Sampler::top_p(c, top_p);
     Sampler::min_p(c, min_p);
     return;
   }
-  // p over every candidate, in vocabulary order
-  float mx = c[0].logit;
-  for (const auto& x : c) mx = std::max(mx, x.logit);
-  double sum = 0;
-  for (auto& x : c) {
-    x.p = std::exp(x.logit - mx);
-    sum += x.p;
-  }
-  for (auto& x : c) x.p = static_cast<float>(x.p / sum);
+  probabilities(c);  // over every candidate, in vocabulary order
   // Sort a prefix; cut it where top-p's mass or min-p's threshold is reached, else sort a longer one.
   const auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; };
   for (size_t m = std::min<size_t>(c.size(), 64);; m = std::min(c.size(), m * 8)) {
@@ -147,7 +160,7 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   truncate(cand_, opts_.top_k, opts_.top_p, opts_.min_p);
   // Temperature last, over the survivors.
   for (auto& x : cand_) x.logit /= opts_.temperature;
-  softmax(cand_);
+  probabilities(cand_);  // the survivors keep their order
   std::uniform_real_distribution<double> u(0.0, 1.0);
   const double r = u(rng_);
   double cum = 0;

@@ -45,8 +45,9 @@ class Sampler {
   static void min_p(std::vector<Candidate>& c, float p);  // needs softmax; keeps p_i >= p * p_max
   static int32_t argmax(const std::vector<Candidate>& c);
   // top_k, softmax, top_p and min_p in one step, with the same survivors, order and p as the four in
-  // a row (p summed in another order: equal up to float rounding). Without top-k, only as long a
-  // prefix as top-p and min-p need is sorted, instead of the whole vocabulary per token.
+  // a row (p summed in another order: equal up to float rounding), except that when nothing is cut
+  // the candidates stay in vocabulary order. Without top-k, only as long a prefix as top-p and min-p
+  // need is sorted, instead of the whole vocabulary per token.
   static void truncate(std::vector<Candidate>& c, int32_t k, float top_p, float min_p);
 
  private:
