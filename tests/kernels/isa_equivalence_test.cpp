@@ -228,12 +228,13 @@ TEST_CASE("panel matmul of every level equals scalar within float reassociation 
       if (!k.matmul_panels[slot(wt)]) continue;
       REQUIRE(static_cast<bool>(k.pack_panel));
       const DType at = activation_type(wt);
-      // past one 2048-column unpacking chunk, and block counts that are not a multiple of 4 or 8
+      // past one 2048-column unpacking chunk, and block counts that are not a multiple of 4 or 8;
+      // 29 tokens: two panels in one call (avx512), the second ragged; 37: a pair and a ragged single
       const std::vector<int64_t> cols_list =
           block_size(wt) == 256 ? std::vector<int64_t>{256, 2304} : std::vector<int64_t>{32, 96, 2080};
       for (int64_t cols : cols_list) {
         for (int64_t rows : {1, 7, 33}) {
-          for (int64_t n_tokens : {kPanelMinTokens, int64_t{16}, int64_t{37}}) {
+          for (int64_t n_tokens : {kPanelMinTokens, int64_t{16}, int64_t{29}, int64_t{37}}) {
             INFO(isa << " " << dtype_name(wt) << " rows " << rows << " cols " << cols << " tokens " << n_tokens);
             const auto w = test::random_weight_rows(wt, rows, cols, static_cast<uint32_t>(rows * 1000 + cols + 5));
             const auto xf = test::random_floats(static_cast<size_t>(n_tokens * cols), static_cast<uint32_t>(n_tokens + cols + 9));
