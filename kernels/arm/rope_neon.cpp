@@ -2,6 +2,7 @@
 // LD2 and re-interleaved with ST2; NeoX style pairs (i, i + rope_dim/2) are two plain loads. Each
 // output is x0 cos - x1 sin or x0 sin + x1 cos with separately rounded products, as the reference.
 #include "kernels/arm/neon_kernels.h"
+#include "kernels/scalar/scalar.h"
 
 namespace slm::kernels::neon {
 namespace {
@@ -34,13 +35,7 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const f
         vst2q_f32(v + 2 * i, out);
       }
     }
-    for (; i < half; ++i) {
-      const int64_t i0 = neox ? i : 2 * i;
-      const int64_t i1 = neox ? i + half : 2 * i + 1;
-      const float x0 = v[i0], x1 = v[i1];
-      v[i0] = x0 * cos[i] - x1 * sin[i];
-      v[i1] = x0 * sin[i] + x1 * cos[i];
-    }
+    scalar::rope_pairs(v, i, half, cos, sin, neox);
   }
 }
 

@@ -50,18 +50,7 @@ void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const float* cos, const float* sin,
           bool neox) {
   assert(rope_dim % 2 == 0 && rope_dim <= head_dim);
-  const int64_t half = rope_dim / 2;
-  for (int64_t h = 0; h < n_heads; ++h) {
-    float* v = x + h * head_dim;
-    for (int64_t i = 0; i < half; ++i) {
-      // the pair rotated by angle i: adjacent dims (GPT-J style) or dims half apart (GPT-NeoX style)
-      const int64_t i0 = neox ? i : 2 * i;
-      const int64_t i1 = neox ? i + half : 2 * i + 1;
-      const float x0 = v[i0], x1 = v[i1];
-      v[i0] = x0 * cos[i] - x1 * sin[i];
-      v[i1] = x0 * sin[i] + x1 * cos[i];
-    }
-  }
+  for (int64_t h = 0; h < n_heads; ++h) rope_pairs(x + h * head_dim, 0, rope_dim / 2, cos, sin, neox);
 }
 
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n) {

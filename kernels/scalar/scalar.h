@@ -46,6 +46,18 @@ void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n);
 void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const float* cos, const float* sin,
           bool neox);
+// One head's rotation for angles [i, half) (half = rope_dim / 2): the reference's arithmetic, and the
+// tail of the SIMD versions.
+inline void rope_pairs(float* v, int64_t i, int64_t half, const float* cos, const float* sin, bool neox) {
+  for (; i < half; ++i) {
+    // the pair rotated by angle i: adjacent dims (GPT-J style) or dims half apart (GPT-NeoX style)
+    const int64_t i0 = neox ? i : 2 * i;
+    const int64_t i1 = neox ? i + half : 2 * i + 1;
+    const float x0 = v[i0], x1 = v[i1];
+    v[i0] = x0 * cos[i] - x1 * sin[i];
+    v[i1] = x0 * sin[i] + x1 * cos[i];
+  }
+}
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n);
 void mad_f16(uint16_t* acc, const uint16_t* v, float s, int64_t n);

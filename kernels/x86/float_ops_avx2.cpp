@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "kernels/fp16.h"
+#include "kernels/scalar/scalar.h"
 #include "kernels/x86/f16_rows.h"
 #include "kernels/x86/simd_util.h"
 #include "kernels/x86/vec_exp.h"
@@ -142,13 +143,7 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const f
         _mm256_storeu_ps(v + 2 * i + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
       }
     }
-    for (; i < half; ++i) {
-      const int64_t i0 = neox ? i : 2 * i;
-      const int64_t i1 = neox ? i + half : 2 * i + 1;
-      const float x0 = v[i0], x1 = v[i1];
-      v[i0] = x0 * cos[i] - x1 * sin[i];
-      v[i1] = x0 * sin[i] + x1 * cos[i];
-    }
+    scalar::rope_pairs(v, i, half, cos, sin, neox);
   }
 }
 
