@@ -72,7 +72,7 @@ struct Avx2Panel {
   }
 
   template <class T, int kP>
-  static void chunk(const PanelRows<T::kSub>& p, int64_t kc, const uint8_t* const (&xps)[kP], int nt,
+  static void chunk(const PanelRows<T::kSub>& p, int64_t kc, const uint8_t* const* xps, int nt,
                     float (*outs)[kPanelRows][kPanelTokens]) {
     static_assert(kP == 1, "one panel per call");
     const uint8_t* xp = xps[0];

@@ -52,7 +52,7 @@ struct Avx512Panel {
   static constexpr int kPanels = 2;  // most panels per call
 
   template <class T, int kP>
-  static void chunk(const PanelRows<T::kSub>& p, int64_t kc, const uint8_t* const (&xp)[kP], int /*nt*/,
+  static void chunk(const PanelRows<T::kSub>& p, int64_t kc, const uint8_t* const* xp, int /*nt*/,
                     float (*out)[kPanelRows][kPanelTokens]) {
     __m512 acc[kP][kPanelRows];
     for (auto& panel : acc)
@@ -65,7 +65,7 @@ struct Avx512Panel {
         ap[h] = xp[h] + static_cast<size_t>(b) * kPanelBlockBytes;
         da[h] = _mm512_load_ps(reinterpret_cast<const float*>(ap[h] + kPanelDa));
       }
-      // levels of groups [g0, g0 + n) of every row times the panels' activations, from init[h]
+      // levels of groups [g0, g0 + kSub / 4) of every row times the panels' activations, from init[h]
       const auto sums = [&](int g0, const __m512i(&init)[kP], __m512i(&s)[kP][kPanelRows]) {
         for (int h = 0; h < kP; ++h)
           for (int r = 0; r < kPanelRows; ++r) s[h][r] = init[h];

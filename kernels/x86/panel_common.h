@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/blocks.h"
 #include "kernels/kernels.h"
@@ -339,40 +340,38 @@ inline void store_panel(const float (&out)[kPanelRows][kPanelTokens], float* y, 
 // panel_avx2.h) that multiplies kPanelRows unpacked rows with the chunks of kP <= Isa::kPanels token
 // panels (at xp[h]) into out[h][row][token], for (at least) the live tokens. Chunks of kPanelChunk
 // columns outermost, so the activations of one chunk (kPanelChunk / 32 x 768 bytes per 16 tokens)
-// stay in L2 while every row group of the range passes over them; each row group's chunk is unpacked once and
-// used for every token panel, while the next group's weights are prefetched. Later chunks add their partial
-// sums into y.
+// stay in L2 while every row group of the range passes over them; each row group's chunk is
+// unpacked once and used for every token panel, while the next group's weights are prefetched.
+// Later chunks add their partial sums into y.
 template <class T, class Isa>
 void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   PanelRows<T::kSub> p;
   alignas(64) float out[Isa::kPanels][kPanelRows][kPanelTokens];
   const size_t per_panel = panel_bytes(a.cols);
   const int64_t panels = panel_count(a.n_tokens);
+  const auto live = [&](int64_t tp) {
+    return static_cast<int>(std::min<int64_t>(kPanelTokens, a.n_tokens - tp * kPanelTokens));
+  };
   for (int64_t c0 = 0; c0 < a.cols; c0 += kPanelChunk) {
     const int64_t kc = std::min(kPanelChunk, a.cols - c0);
-    const auto chunk_at = [&](int64_t tp) {
-      return a.xp + per_panel * static_cast<size_t>(tp) + static_cast<size_t>(c0 / 32) * kPanelBlockBytes;
-    };
-    const auto live = [&](int64_t tp) {
-      return static_cast<int>(std::min<int64_t>(kPanelTokens, a.n_tokens - tp * kPanelTokens));
-    };
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
       const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, row_end - r0));
       unpack_rows<T>(a, r0, nr, c0, kc, row_end, p);
+      // panels [tp, tp + kP) in one call (nt: the last one's live tokens), then their stores
+      const auto run = [&](auto panels_per_call, int64_t tp) {
+        constexpr int kP = decltype(panels_per_call)::value;
+        const uint8_t* xp[kP];
+        for (int h = 0; h < kP; ++h)
+          xp[h] = a.xp + per_panel * static_cast<size_t>(tp + h) +
+                  static_cast<size_t>(c0 / 32) * kPanelBlockBytes;
+        Isa::template chunk<T, kP>(p, kc, xp, live(tp + kP - 1), out);
+        for (int h = 0; h < kP; ++h)
+          store_panel(out[h], a.y + (tp + h) * kPanelTokens * a.ldy + r0, a.ldy, nr, live(tp + h), c0 > 0);
+      };
       int64_t tp = 0;
-      if constexpr (Isa::kPanels == 2) {  // two panels per call while two are left
-        for (; tp + 2 <= panels; tp += 2) {
-          const uint8_t* const xp[2] = {chunk_at(tp), chunk_at(tp + 1)};
-          Isa::template chunk<T, 2>(p, kc, xp, kPanelTokens, out);
-          for (int h = 0; h < 2; ++h)
-            store_panel(out[h], a.y + (tp + h) * kPanelTokens * a.ldy + r0, a.ldy, nr, live(tp + h), c0 > 0);
-        }
-      }
-      for (; tp < panels; ++tp) {
-        const uint8_t* const xp[1] = {chunk_at(tp)};
-        Isa::template chunk<T, 1>(p, kc, xp, live(tp), out);
-        store_panel(out[0], a.y + tp * kPanelTokens * a.ldy + r0, a.ldy, nr, live(tp), c0 > 0);
-      }
+      if constexpr (Isa::kPanels == 2)
+        for (; tp + 2 <= panels; tp += 2) run(std::integral_constant<int, 2>{}, tp);
+      for (; tp < panels; ++tp) run(std::integral_constant<int, 1>{}, tp);
     }
   }
 }

@@ -387,8 +387,10 @@ void Forward::moe_ffn(ThreadPool& pool, int layer, const LayerWeights& L, int64_
     });
   matmul_jobs(pool, jobs, mm_);
   gated_activation(pool, cfg_.activation == ModelConfig::Activation::gelu_tanh, gate_.data(), up_.data(), used, f);
-  if (fs > 0) gated_activation(pool, false, shexp_gate_.data(), shexp_up_.data(), n, fs);
-  if (fs > 0) down.push_back({&L.shexp_down, shexp_gate_.data(), n, shexp_y_.data(), d});
+  if (fs > 0) {
+    gated_activation(pool, false, shexp_gate_.data(), shexp_up_.data(), n, fs);
+    down.push_back({&L.shexp_down, shexp_gate_.data(), n, shexp_y_.data(), d});
+  }
   matmul_jobs(pool, down, mm_);
 
   // Each token's output: its experts' outputs weighted, in expert order, then the shared expert's

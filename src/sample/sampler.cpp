@@ -10,6 +10,8 @@
 namespace slm {
 namespace {
 
+bool by_logit(const Candidate& a, const Candidate& b) { return a.logit > b.logit; }  // descending
+
 // p = softmax(logit) in the candidates' current order, without sorting them.
 void probabilities(std::vector<Candidate>& c) {
   if (c.empty()) return;
@@ -22,6 +24,29 @@ void probabilities(std::vector<Candidate>& c) {
   }
   for (auto& x : c) x.p = static_cast<float>(x.p / sum);
 }
+
+// On candidates sorted by logit with p filled: how many top-p (the smallest prefix with mass >= p)
+// and min-p (those with p_i >= p_max * min_p) keep, or 0 where the rule cuts nothing in c.
+size_t top_p_keep(std::span<const Candidate> c, float p) {
+  if (p >= 1.0f) return 0;
+  double cum = 0;
+  for (size_t i = 0; i < c.size(); ++i) {
+    cum += c[i].p;
+    if (cum >= p) return i + 1;
+  }
+  return 0;
+}
+
+size_t min_p_keep(std::span<const Candidate> c, float p) {
+  if (p <= 0.0f || c.empty()) return 0;
+  const float threshold = c[0].p * p;
+  for (size_t i = 1; i < c.size(); ++i)
+    if (c[i].p < threshold) return i;
+  return 0;
+}
+
+// The smaller of two keep counts, 0 meaning "no cut".
+size_t tighter(size_t a, size_t b) { return a == 0 ? b : b == 0 ? a : std::min(a, b); }
 
 }  // namespace
 
@@ -60,46 +85,24 @@ void Sampler::apply_penalties(std::vector<Candidate>& c, std::span<const int32_t
 
 void Sampler::top_k(std::vector<Candidate>& c, int32_t k) {
   if (k <= 0 || static_cast<size_t>(k) >= c.size()) {
-    std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
+    std::sort(c.begin(), c.end(), by_logit);
     return;
   }
-  std::partial_sort(c.begin(), c.begin() + k, c.end(),
-                    [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
+  std::partial_sort(c.begin(), c.begin() + k, c.end(), by_logit);
   c.resize(static_cast<size_t>(k));
 }
 
 void Sampler::softmax(std::vector<Candidate>& c) {
-  if (c.empty()) return;
-  std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
-  const float mx = c[0].logit;
-  double sum = 0;
-  for (auto& x : c) {
-    x.p = std::exp(x.logit - mx);
-    sum += x.p;
-  }
-  for (auto& x : c) x.p = static_cast<float>(x.p / sum);
+  std::sort(c.begin(), c.end(), by_logit);
+  probabilities(c);
 }
 
 void Sampler::top_p(std::vector<Candidate>& c, float p) {
-  if (p >= 1.0f) return;
-  double cum = 0;
-  size_t keep = c.size();
-  for (size_t i = 0; i < c.size(); ++i) {
-    cum += c[i].p;
-    if (cum >= p) {
-      keep = i + 1;
-      break;
-    }
-  }
-  c.resize(std::max<size_t>(keep, 1));
+  if (const size_t keep = top_p_keep(c, p)) c.resize(keep);
 }
 
 void Sampler::min_p(std::vector<Candidate>& c, float p) {
-  if (p <= 0.0f || c.empty()) return;
-  const float threshold = c[0].p * p;
-  size_t keep = 1;
-  while (keep < c.size() && c[keep].p >= threshold) ++keep;
-  c.resize(keep);
+  if (const size_t keep = min_p_keep(c, p)) c.resize(keep);
 }
 
 void Sampler::truncate(std::vector<Candidate>& c, int32_t k, float top_p, float min_p) {
@@ -109,7 +112,7 @@ void Sampler::truncate(std::vector<Candidate>& c, int32_t k, float top_p, float 
     probabilities(c);
     return;
   }
-  if (!all || c.size() <= 1) {
+  if (!all) {  // top-k sorts only k candidates; the rest applies to those
     Sampler::top_k(c, k);
     softmax(c);
     Sampler::top_p(c, top_p);
@@ -118,18 +121,10 @@ void Sampler::truncate(std::vector<Candidate>& c, int32_t k, float top_p, float 
   }
   probabilities(c);  // over every candidate, in vocabulary order
   // Sort a prefix; cut it where top-p's mass or min-p's threshold is reached, else sort a longer one.
-  const auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; };
   for (size_t m = std::min<size_t>(c.size(), 64);; m = std::min(c.size(), m * 8)) {
     std::partial_sort(c.begin(), c.begin() + static_cast<std::ptrdiff_t>(m), c.end(), by_logit);
-    const float threshold = min_p > 0.0f ? c[0].p * min_p : 0.0f;
-    double cum = 0;
-    size_t keep = 0;
-    for (size_t i = 0; i < m && keep == 0; ++i) {
-      if (min_p > 0.0f && i > 0 && c[i].p < threshold) keep = i;  // min-p: p_i >= p_max * min_p
-      cum += c[i].p;
-      if (keep == 0 && top_p < 1.0f && cum >= top_p)
-        keep = i + 1;  // top-p: the smallest prefix with mass >= p
-    }
+    const std::span<const Candidate> prefix(c.data(), m);
+    const size_t keep = tighter(top_p_keep(prefix, top_p), min_p_keep(prefix, min_p));
     if (keep > 0 || m == c.size()) {
       c.resize(keep > 0 ? keep : m);
       return;

@@ -40,9 +40,9 @@ class Sampler {
                               float presence, float frequency);
   static void top_k(std::vector<Candidate>& c, int32_t k);  // sorts by logit, keeps k
   static void softmax(std::vector<Candidate>& c);           // fills p, sorted descending
-  static void top_p(std::vector<Candidate>& c,
-                    float p);  // needs softmax; keeps smallest prefix with mass >= p
-  static void min_p(std::vector<Candidate>& c, float p);  // needs softmax; keeps p_i >= p * p_max
+  // Both need softmax. top_p keeps the smallest prefix with mass >= p; min_p keeps p_i >= p * p_max.
+  static void top_p(std::vector<Candidate>& c, float p);
+  static void min_p(std::vector<Candidate>& c, float p);
   static int32_t argmax(const std::vector<Candidate>& c);
   // top_k, softmax, top_p and min_p in one step, with the same survivors, order and p as the four in
   // a row (p summed in another order: equal up to float rounding), except that when nothing is cut
