@@ -105,6 +105,9 @@ struct KernelTable {
   // pairs (2i, 2i+1) when !neox (GPT-J / llama.cpp "normal"), (i, i + rope_dim/2) when neox.
   void (*rope)(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const float* cos,
                const float* sin, bool neox);
+  // y[i] = std::exp(x[i]) with glibc's bits (x86 computes glibc's expf algorithm in vectors; the
+  // online softmax of attention calls it once per query and cache row). y may alias x.
+  void (*exp_f32)(const float* x, float* y, int64_t n);
   // Attention over an F16 KV cache: sum_i a[i] * b[i] (a in fp16 bits).
   float (*dot_f16_f32)(const uint16_t* a, const float* b, int64_t n);
   // y[i] += alpha * x[i] (x in fp16 bits).
@@ -126,6 +129,12 @@ struct KernelTable {
   void (*dot_f16_rows)(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out);
   void (*mad_f16_rows)(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
                        int64_t hd);
+  // Several queries over the same n rows (the query heads of a GQA group, the tokens of a prompt),
+  // each with its own accumulator and factors; bit-identical to, for j < nq in turn,
+  //   mad_f16_rows(acc[j], v, stride, ms[j], vs[j], n, hd)
+  // but each row is loaded once for all of them, and their rounding chains overlap.
+  void (*mad_f16_rows_multi)(uint16_t* const* acc, const float* const* ms, const float* const* vs, int64_t nq,
+                             const uint16_t* v, size_t stride, int64_t n, int64_t hd);
 };
 
 // ---- dispatch ------------------------------------------------------------------------------------

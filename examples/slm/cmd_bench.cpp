@@ -24,6 +24,7 @@ struct BenchArgs {
   int32_t pp = 128;
   int32_t tg = 32;
   int32_t reps = 3;
+  int32_t depth = 0;  // tokens already in the cache before each test (llama-bench's -d)
   bool json = false;
   std::string synthetic;  // TYPE[:SHAPE], see synthetic_model()
   bool huge_pages = false;
@@ -128,16 +129,26 @@ int bench(const BenchArgs& a) {
   std::uniform_int_distribution<int32_t> tok(0, info.vocab_size - 1);
   slm::SessionOptions so;
   so.n_threads = threads;
-  so.context_size = std::max(a.pp + a.tg + 1, 64);
-  so.batch_size = std::max(a.pp, 1);
+  so.context_size = std::max(a.depth + a.pp + a.tg + 1, 64);
+  so.batch_size = std::max({a.pp, std::min(a.depth, 256), 1});
   slm::Session session(model, so);
+  // The depth: a fixed random prefix processed once (untimed); each test keeps it in the cache and
+  // processes only its own tokens after it, as a follow-up request with a cached prefix does.
+  std::vector<int32_t> prefix(static_cast<size_t>(a.depth));
+  for (auto& t : prefix) t = tok(rng);
+  double depth_seconds = 0;
+  if (a.depth > 0) {
+    session.prompt(prefix);
+    depth_seconds = session.last_prompt_timings().prompt_seconds;
+  }
 
   std::vector<double> pp_rates, tg_rates;
   uint64_t tg_bytes = 0, tg_passes = 0;  // counted weight bytes of the generation passes
   for (int r = 0; r < a.reps + 1; ++r) {  // the first round warms caches and page mappings
-    std::vector<int32_t> prompt(static_cast<size_t>(std::max(a.pp, 1)));
-    for (auto& t : prompt) t = tok(rng);
-    session.reset();
+    std::vector<int32_t> prompt = prefix;
+    prompt.resize(prefix.size() + static_cast<size_t>(a.pp > 0 || a.depth == 0 ? std::max(a.pp, 1) : 0));
+    for (size_t i = prefix.size(); i < prompt.size(); ++i) prompt[i] = tok(rng);
+    session.truncate(a.depth);  // drops the last test's tokens, keeps the prefix
     session.prompt(prompt);
     const auto pt = session.last_prompt_timings();
     slm::GenerateOptions g;
@@ -158,19 +169,31 @@ int bench(const BenchArgs& a) {
   const double bw_after = slm::probe_read_bandwidth(threads, size_t{1} << 30, 3).gb_per_s;
   const double bw = std::max(bw_before, bw_after);
   const Stat pp = stat(pp_rates), tg = stat(tg_rates);
+  const std::string at = a.depth > 0 ? " @ d" + std::to_string(a.depth) : "";
   const double tg_gbs = tg.mean * static_cast<double>(info.bytes_per_token) / 1e9;
 
   std::printf("| model | size | params | threads | test | t/s |\n|---|---|---|---|---|---|\n");
   const double mib = static_cast<double>(info.weight_bytes) / (1024.0 * 1024.0);
   if (a.pp > 0)
-    std::printf("| %s | %.1f MiB | %.2f M | %d | pp%d | %.1f ± %.1f |\n", info.architecture.c_str(), mib,
-                static_cast<double>(info.n_params) / 1e6, threads, a.pp, pp.mean, pp.sd);
+    std::printf("| %s | %.1f MiB | %.2f M | %d | pp%d%s | %.1f ± %.1f |\n", info.architecture.c_str(), mib,
+                static_cast<double>(info.n_params) / 1e6, threads, a.pp, at.c_str(), pp.mean, pp.sd);
   if (a.tg > 0)
-    std::printf("| %s | %.1f MiB | %.2f M | %d | tg%d | %.1f ± %.1f |\n", info.architecture.c_str(), mib,
-                static_cast<double>(info.n_params) / 1e6, threads, a.tg, tg.mean, tg.sd);
+    std::printf("| %s | %.1f MiB | %.2f M | %d | tg%d%s | %.1f ± %.1f |\n", info.architecture.c_str(), mib,
+                static_cast<double>(info.n_params) / 1e6, threads, a.tg, at.c_str(), tg.mean, tg.sd);
+  if (a.depth > 0) {
+    std::printf("the %d-token prefix took %.0f ms once (%.1f tok/s)", a.depth, depth_seconds * 1e3,
+                depth_seconds > 0 ? a.depth / depth_seconds : 0.0);
+    if (a.pp > 0)
+      std::printf("; after it, %d new prompt tokens take %.1f ms (best %.1f ms)", a.pp, a.pp / pp.mean * 1e3,
+                  a.pp / pp.best * 1e3);
+    std::printf("\n");
+  }
   const double counted = tg_passes ? static_cast<double>(tg_bytes) / static_cast<double>(tg_passes) : 0.0;
-  std::printf("generation reads %.2f GB/s of weights; machine read bandwidth %.2f GB/s (%.0f%%)\n", tg_gbs, bw,
-              bw > 0 ? 100.0 * tg_gbs / bw : 0.0);
+  if (a.tg > 0)
+    std::printf("generation reads %.2f GB/s of weights; machine read bandwidth %.2f GB/s (%.0f%%)\n", tg_gbs, bw,
+                bw > 0 ? 100.0 * tg_gbs / bw : 0.0);
+  else
+    std::printf("machine read bandwidth %.2f GB/s\n", bw);
   if (a.tg > 0)
     std::printf("weight bytes per generated token: %.1f MB counted by the matrix products, %.1f MB expected "
                 "(active experts only; %.1f MB of weights in all)\n",
@@ -180,7 +203,7 @@ int bench(const BenchArgs& a) {
                         {"model_bytes", info.weight_bytes}, {"bytes_per_token", info.bytes_per_token},
                         {"pp_tokens", a.pp}, {"pp_tok_s", pp.mean}, {"pp_tok_s_sd", pp.sd}, {"pp_tok_s_best", pp.best},
                         {"tg_tokens", a.tg}, {"tg_tok_s", tg.mean}, {"tg_tok_s_sd", tg.sd}, {"tg_tok_s_best", tg.best},
-                        {"tg_gbs", tg_gbs}, {"read_bw_gbs", bw}, {"reps", a.reps},
+                        {"tg_gbs", tg_gbs}, {"read_bw_gbs", bw}, {"reps", a.reps}, {"depth", a.depth}, {"depth_seconds", depth_seconds},
                         {"tg_counted_bytes_per_token", counted}};
     std::printf("%s\n", j.dump().c_str());
   }
@@ -200,6 +223,10 @@ SLM_COMMAND(bench) {
   sub->add_option("-t,--threads", a->threads, "Threads (default: all cores)")->check(CLI::NonNegativeNumber);
   sub->add_option("-p,--prompt-tokens", a->pp, "Prompt tokens (default 128)")->check(CLI::NonNegativeNumber);
   sub->add_option("-n,--gen-tokens", a->tg, "Generated tokens (default 32)")->check(CLI::NonNegativeNumber);
+  sub->add_option("-d,--depth", a->depth,
+                  "Tokens already in the context before each test (default 0): a prefix processed once, "
+                  "untimed, and kept in the cache, as llama-bench -d")
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("-r,--reps", a->reps, "Repetitions (default 3)")->check(CLI::PositiveNumber);
   sub->add_flag("--json", a->json, "End with one JSON line of the results");
   sub->add_flag("--hugepages", a->huge_pages, "Read the weights into 2 MiB huge pages instead of using the file mapping (faster generation; copies the file)");

@@ -67,6 +67,10 @@ void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = f32_to_fp16(x[i]);
 }
 
+void exp_f32(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+
 void mad_f16(uint16_t* acc, const uint16_t* v, float s, int64_t n) {
   for (int64_t i = 0; i < n; ++i) acc[i] = f32_to_fp16(std::fma(fp16_to_f32(v[i]), s, fp16_to_f32(acc[i])));
 }
@@ -85,6 +89,11 @@ void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* 
     if (ms[i] != 1.0f) scale_f16(acc, ms[i], hd);
     mad_f16(acc, v + static_cast<size_t>(i) * stride, vs[i], hd);
   }
+}
+
+void mad_f16_rows_multi(uint16_t* const* acc, const float* const* ms, const float* const* vs, int64_t nq,
+                        const uint16_t* v, size_t stride, int64_t n, int64_t hd) {
+  for (int64_t j = 0; j < nq; ++j) mad_f16_rows(acc[j], v, stride, ms[j], vs[j], n, hd);
 }
 
 }  // namespace slm::kernels::scalar

@@ -60,11 +60,14 @@ inline void rope_pairs(float* v, int64_t i, int64_t half, const float* cos, cons
 }
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n);
+void exp_f32(const float* x, float* y, int64_t n);
 void mad_f16(uint16_t* acc, const uint16_t* v, float s, int64_t n);
 void scale_f16(uint16_t* acc, float s, int64_t n);
 void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out);
 void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
                   int64_t hd);
+void mad_f16_rows_multi(uint16_t* const* acc, const float* const* ms, const float* const* vs, int64_t nq,
+                        const uint16_t* v, size_t stride, int64_t n, int64_t hd);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 // The token-panel packer (kernels.h), for Q8_0, Q8_1 and Q8_K activations.
 void pack_panel(DType act, const uint8_t* x, size_t x_row_bytes, int64_t cols, int64_t n_tokens, int64_t panel,

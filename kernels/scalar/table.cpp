@@ -24,10 +24,12 @@ const KernelTable& scalar_table() {
     t.dot_f16_f32 = scalar::dot_f16_f32;
     t.axpy_f16_f32 = scalar::axpy_f16_f32;
     t.f32_to_f16_row = scalar::f32_to_f16_row;
+    t.exp_f32 = scalar::exp_f32;
     t.mad_f16 = scalar::mad_f16;
     t.scale_f16 = scalar::scale_f16;
     t.dot_f16_rows = scalar::dot_f16_rows;
     t.mad_f16_rows = scalar::mad_f16_rows;
+    t.mad_f16_rows_multi = scalar::mad_f16_rows_multi;
     t.pack_panel = scalar::pack_panel;  // no matmul_panels here: the plain matmul is the reference
     return t;
   }();

@@ -8,6 +8,7 @@
 
 #include "kernels/fp16.h"
 #include "kernels/scalar/scalar.h"
+#include "kernels/x86/exp_glibc.h"
 #include "kernels/x86/f16_rows.h"
 #include "kernels/x86/simd_util.h"
 #include "kernels/x86/vec_exp.h"
@@ -242,6 +243,54 @@ void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* 
                             });
 }
 
+// Two queries at a time: 8 accumulator registers for 32 dimensions, 4 for the row (16 ymm in all).
+void mad_f16_rows_multi(uint16_t* const* acc, const float* const* ms, const float* const* vs, int64_t nq,
+                        const uint16_t* v, size_t stride, int64_t n, int64_t hd) {
+  mad_f16_rows_multi_width<Ymm16, 2>(acc, ms, vs, nq, v, stride, n, hd,
+                                     [](uint16_t* a, const uint16_t* vr, float m, float s, int64_t c) {
+                                       if (m != 1.0f) scale_f16(a, m, c);
+                                       mad_f16(a, vr, s, c);
+                                     });
+}
+
+// glibc's expf (exp_glibc.h) for 4 floats, in 4 doubles.
+inline __m128 exp4_glibc(__m128 x) {
+  const __m256d xd = _mm256_cvtps_pd(x);
+  const __m256d inv = _mm256_set1_pd(kExpInvLn2N), shift = _mm256_set1_pd(kExpShift);
+  __m256d kd = _mm256_fmadd_pd(inv, xd, shift);
+  const __m256i ki = _mm256_castpd_si256(kd);
+  kd = _mm256_sub_pd(kd, shift);
+  const __m256d r = _mm256_fmsub_pd(inv, xd, kd);
+  const __m256i idx = _mm256_and_si256(ki, _mm256_set1_epi64x(31));
+  __m256i t = _mm256_i64gather_epi64(reinterpret_cast<const long long*>(kExpTab), idx, 8);
+  t = _mm256_add_epi64(t, _mm256_slli_epi64(ki, 47));
+  const __m256d z = _mm256_fmadd_pd(_mm256_set1_pd(kExpC0), r, _mm256_set1_pd(kExpC1));
+  const __m256d r2 = _mm256_mul_pd(r, r);
+  __m256d y = _mm256_fmadd_pd(_mm256_set1_pd(kExpC2), r, _mm256_set1_pd(1.0));
+  y = _mm256_fmadd_pd(z, r2, y);
+  return _mm256_cvtpd_ps(_mm256_mul_pd(y, _mm256_castsi256_pd(t)));
+}
+
+void exp_f32(const float* x, float* y, int64_t n) {
+  const __m256i abs_mask = _mm256_set1_epi32(0x7fffffff);
+  const __m256i special = _mm256_set1_epi32(static_cast<int>(kExpSpecialAbs - 1));
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 e = _mm256_set_m128(exp4_glibc(_mm256_extractf128_ps(v, 1)), exp4_glibc(_mm256_castps256_ps128(v)));
+    const int sp = _mm256_movemask_ps(_mm256_castsi256_ps(
+        _mm256_cmpgt_epi32(_mm256_and_si256(_mm256_castps_si256(v), abs_mask), special)));
+    _mm256_storeu_ps(y + i, e);
+    if (sp) {  // |x| >= 88 or NaN: glibc's special path (y may alias x: take x from v)
+      alignas(32) float xs[8];
+      _mm256_store_ps(xs, v);
+      for (int l = 0; l < 8; ++l)
+        if (sp >> l & 1) y[i + l] = std::exp(xs[l]);
+    }
+  }
+  for (; i < n; ++i) y[i] = std::exp(x[i]);
+}
+
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
   const __m256 av = _mm256_set1_ps(alpha);
   int64_t i = 0;
@@ -269,10 +318,12 @@ void add_float_ops_avx2(KernelTable& t) {
   t.dot_f16_f32 = dot_f16_f32;
   t.axpy_f16_f32 = axpy_f16_f32;
   t.f32_to_f16_row = f32_to_f16_row;
+  t.exp_f32 = exp_f32;
   t.mad_f16 = mad_f16;
   t.scale_f16 = scale_f16;
   t.dot_f16_rows = dot_f16_rows;
   t.mad_f16_rows = mad_f16_rows;
+  t.mad_f16_rows_multi = mad_f16_rows_multi;
 }
 
 }  // namespace slm::kernels::x86

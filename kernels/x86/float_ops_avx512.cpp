@@ -13,7 +13,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <cmath>
+
 #include "kernels/scalar/scalar.h"
+#include "kernels/x86/exp_glibc.h"
 #include "kernels/x86/f16_rows.h"
 #include "kernels/x86/x86.h"
 
@@ -47,8 +50,64 @@ void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* 
                             });
 }
 
+// Four queries at a time: 16 accumulator registers for a 64-dimension head, 4 for the row.
+void mad_f16_rows_multi(uint16_t* const* acc, const float* const* ms, const float* const* vs, int64_t nq,
+                        const uint16_t* v, size_t stride, int64_t n, int64_t hd) {
+  mad_f16_rows_multi_width<Zmm16, 4>(acc, ms, vs, nq, v, stride, n, hd,
+                                     [](uint16_t* a, const uint16_t* vr, float m, float s, int64_t c) {
+                                       if (m != 1.0f) scalar::scale_f16(a, m, c);
+                                       scalar::mad_f16(a, vr, s, c);
+                                     });
+}
+
+// glibc's expf (exp_glibc.h) for 8 floats, in 8 doubles; the 32-entry table is looked up with two
+// two-register permutes and a blend on bit 4 of the index.
+inline __m256 exp8_glibc(__m256 x) {
+  const __m512d xd = _mm512_cvtps_pd(x);
+  const __m512d inv = _mm512_set1_pd(kExpInvLn2N), shift = _mm512_set1_pd(kExpShift);
+  __m512d kd = _mm512_fmadd_pd(inv, xd, shift);
+  const __m512i ki = _mm512_castpd_si512(kd);
+  kd = _mm512_sub_pd(kd, shift);
+  const __m512d r = _mm512_fmsub_pd(inv, xd, kd);
+  const __m512i t0 = _mm512_load_si512(kExpTab), t1 = _mm512_load_si512(kExpTab + 8);
+  const __m512i t2 = _mm512_load_si512(kExpTab + 16), t3 = _mm512_load_si512(kExpTab + 24);
+  const __m512i lo = _mm512_permutex2var_epi64(t0, ki, t1), hi = _mm512_permutex2var_epi64(t2, ki, t3);
+  __m512i t = _mm512_mask_blend_epi64(_mm512_test_epi64_mask(ki, _mm512_set1_epi64(16)), lo, hi);
+  t = _mm512_add_epi64(t, _mm512_slli_epi64(ki, 47));
+  const __m512d z = _mm512_fmadd_pd(_mm512_set1_pd(kExpC0), r, _mm512_set1_pd(kExpC1));
+  const __m512d r2 = _mm512_mul_pd(r, r);
+  __m512d y = _mm512_fmadd_pd(_mm512_set1_pd(kExpC2), r, _mm512_set1_pd(1.0));
+  y = _mm512_fmadd_pd(z, r2, y);
+  return _mm512_cvtpd_ps(_mm512_mul_pd(y, _mm512_castsi512_pd(t)));
+}
+
+void exp_f32(const float* x, float* y, int64_t n) {
+  const __m512i abs_mask = _mm512_set1_epi32(0x7fffffff);
+  const __m512i special = _mm512_set1_epi32(static_cast<int>(kExpSpecialAbs));
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512 e = _mm512_insertf32x8(_mm512_castps256_ps512(exp8_glibc(_mm512_castps512_ps256(v))),
+                                        exp8_glibc(_mm512_extractf32x8_ps(v, 1)), 1);
+    const __mmask16 sp =
+        _mm512_cmpge_epu32_mask(_mm512_and_si512(_mm512_castps_si512(v), abs_mask), special);
+    _mm512_storeu_ps(y + i, e);
+    if (sp) {  // |x| >= 88 or NaN: glibc's special path (y may alias x: take x from v)
+      alignas(64) float xs[16];
+      _mm512_store_ps(xs, v);
+      for (int l = 0; l < 16; ++l)
+        if (sp >> l & 1) y[i + l] = std::exp(xs[l]);
+    }
+  }
+  for (; i < n; ++i) y[i] = std::exp(x[i]);
+}
+
 }  // namespace
 
-void add_float_ops_avx512(KernelTable& t) { t.mad_f16_rows = mad_f16_rows; }
+void add_float_ops_avx512(KernelTable& t) {
+  t.exp_f32 = exp_f32;
+  t.mad_f16_rows = mad_f16_rows;
+  t.mad_f16_rows_multi = mad_f16_rows_multi;
+}
 
 }  // namespace slm::kernels::x86

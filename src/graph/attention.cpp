@@ -42,22 +42,28 @@ void attend_f32(const AttentionArgs& a, std::vector<float>& scores) {
 // KV head. Per query: q rounded to F16 (as ggml converts it to K's type); the V sum an F16 vector
 // updated with the kernels' mad_f16 / scale_f16 arithmetic (bit-exact with ggml at every ISA level);
 // per run of consecutive cache rows, the scores in one call, the online-softmax factors of each row
-// (in order, as ggml folds them), then the V updates in one call. The group makes one pass over the
-// union of the queries' ranges in cache-block steps; in each step every query takes the rows of the
-// block inside its own range, which are exactly the runs for_each_run would give it alone.
+// (in order, as ggml folds them), then the V updates. The group makes one pass over the union of
+// the queries' ranges in cache-block steps; in each step every query takes the rows of the block
+// inside its own range, which are exactly the runs for_each_run would give it alone. The V updates
+// of the queries that take the same rows go in one mad_f16_rows_multi call (the same bits as one
+// call each).
 void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   const auto& K = kernels::active();
   const int64_t hd = a.head_dim;
   const size_t nq = a.n_queries;
   const int32_t bs = a.kv.block_size;
   const auto stride = static_cast<size_t>(a.kv.kv_dim);
-  // per query: q16 [hd], then m and s; shared: score, ms, vs [block_size]
-  const size_t per_q = static_cast<size_t>(hd) + 2;
-  scratch.f.resize(per_q * nq + 3 * static_cast<size_t>(bs));
+  // per query: q16 [hd], m, s, then its factors ms, vs [block_size]; shared: score [block_size]
+  const size_t per_q = static_cast<size_t>(hd) + 2 + 2 * static_cast<size_t>(bs);
+  scratch.f.resize(per_q * nq + static_cast<size_t>(bs));
   scratch.h.assign(static_cast<size_t>(hd) * nq, 0);  // +0.0 in F16
+  scratch.range.resize(nq);
+  scratch.acc.resize(nq);
+  scratch.ms.resize(nq);
+  scratch.vs.resize(nq);
   float* score = scratch.f.data() + per_q * nq;
-  float* ms = score + bs;
-  float* vs = ms + bs;
+  scratch.up.resize(static_cast<size_t>(bs));
+  uint8_t* up = scratch.up.data();
   int32_t lo = a.queries[0].first_pos, hi = a.queries[0].last_pos;
   for (size_t j = 0; j < nq; ++j) {
     const AttentionQuery& qj = a.queries[j];
@@ -70,28 +76,51 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   }
   for (int32_t p = lo; p <= hi;) {
     const int32_t end = std::min(hi + 1, (p / bs + 1) * bs);
-    for (size_t j = 0; j < nq; ++j) {
+    for (size_t j = 0; j < nq; ++j) {  // scores and online-softmax factors, query by query
       const AttentionQuery& qj = a.queries[j];
       const int32_t r0 = std::max(p, qj.first_pos), r1 = std::min(end - 1, qj.last_pos);
+      scratch.range[j] = {r0, r1};
       if (r0 > r1) continue;
       const int32_t n = r1 - r0 + 1;
-      const float* q16 = scratch.f.data() + per_q * j;
-      float& m = scratch.f[per_q * j + static_cast<size_t>(hd)];
-      float& s = scratch.f[per_q * j + static_cast<size_t>(hd) + 1];
+      float* q16 = scratch.f.data() + per_q * j;
+      float& m = q16[hd];
+      float& s = q16[hd + 1];
+      float* ms = q16 + hd + 2;
+      float* vs = ms + bs;
       K.dot_f16_rows(a.kv.k(r0) + a.kv_offset, stride, q16, hd, n, score);
+      // ggml's online softmax, row by row: a score above the running maximum m rescales the sum
+      // (ms = exp(m - sc), vs = 1) and becomes m; any other adds vs = exp(sc - m) (ms = 1). The
+      // maxima come first, the exponentials of the same arguments then go in one exp_f32 call
+      // (std::exp's bits), and the sum s folds in row order.
       for (int32_t i = 0; i < n; ++i) {
         const float sc = softcap(score[i] * a.scale, a.softcap);
-        ms[i] = 1.0f;
-        vs[i] = 1.0f;
-        if (sc > m) {
-          ms[i] = std::exp(m - sc);
-          m = sc;
-        } else {
-          vs[i] = std::exp(sc - m);
-        }
+        up[i] = sc > m;
+        score[i] = up[i] ? m - sc : sc - m;
+        if (up[i]) m = sc;
+      }
+      K.exp_f32(score, score, n);
+      for (int32_t i = 0; i < n; ++i) {
+        ms[i] = up[i] ? score[i] : 1.0f;
+        vs[i] = up[i] ? 1.0f : score[i];
         s = s * ms[i] + vs[i];
       }
-      K.mad_f16_rows(scratch.h.data() + static_cast<size_t>(hd) * j, a.kv.v(r0) + a.kv_offset, stride, ms, vs, n, hd);
+    }
+    // V updates: the queries that take the same rows of this block together.
+    for (size_t j = 0; j < nq; ++j) {
+      const auto [r0, r1] = scratch.range[j];
+      if (r0 > r1) continue;
+      int64_t k = 0;
+      for (size_t i = j; i < nq; ++i) {
+        if (scratch.range[i] != scratch.range[j]) continue;
+        float* ms = scratch.f.data() + per_q * i + hd + 2;
+        scratch.acc[k] = scratch.h.data() + static_cast<size_t>(hd) * i;
+        scratch.ms[k] = ms;
+        scratch.vs[k] = ms + bs;
+        ++k;
+        if (i != j) scratch.range[i] = {1, 0};  // taken
+      }
+      K.mad_f16_rows_multi(scratch.acc.data(), scratch.ms.data(), scratch.vs.data(), k, a.kv.v(r0) + a.kv_offset,
+                           stride, r1 - r0 + 1, hd);
     }
     p = end;
   }

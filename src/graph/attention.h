@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "src/kv/kv_cache.h"
@@ -34,6 +35,10 @@ struct AttentionArgs {
 struct AttentionScratch {
   std::vector<float> f;
   std::vector<uint16_t> h;
+  std::vector<uint8_t> up;                         // per cache row: the score raised the maximum
+  std::vector<std::pair<int32_t, int32_t>> range;  // per query: its rows of the current cache block
+  std::vector<uint16_t*> acc;                      // the queries of one mad_f16_rows_multi call
+  std::vector<const float*> ms, vs;
 };
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch);

@@ -4,9 +4,11 @@
 // without changing this file.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -296,7 +298,80 @@ TEST_CASE("attention row kernels equal their single-row kernels bit for bit") {
       }
       REQUIRE(acc_rows == acc_one);
       REQUIRE(acc_rows == acc_scalar);
+
+      // mad_f16_rows_multi: every query's accumulator exactly as its own mad_f16_rows call gives it,
+      // for query counts around the levels' groups of 2 and 4 (a group, a group and a rest, ...)
+      REQUIRE(static_cast<bool>(k.mad_f16_rows_multi));
+      for (int64_t nq : {1, 2, 3, 4, 5, 9}) {
+        INFO("queries " << nq);
+        std::vector<std::vector<uint16_t>> acc_multi(static_cast<size_t>(nq)), acc_each(static_cast<size_t>(nq));
+        std::vector<std::vector<float>> qms(static_cast<size_t>(nq)), qvs(static_cast<size_t>(nq));
+        std::vector<uint16_t*> accp;
+        std::vector<const float*> msp, vsp;
+        for (int64_t j = 0; j < nq; ++j) {
+          auto& am = acc_multi[static_cast<size_t>(j)];
+          auto& qm = qms[static_cast<size_t>(j)];
+          auto& qv = qvs[static_cast<size_t>(j)];
+          qm.assign(static_cast<size_t>(n), 1.0f);
+          qv.assign(static_cast<size_t>(n), 1.0f);
+          for (int64_t i = 0; i < n; ++i) {  // each query rescales on different rows
+            if ((i + j) % (4 + j) == 0) qm[static_cast<size_t>(i)] = 0.3f + 0.01f * static_cast<float>(i + j);
+            else qv[static_cast<size_t>(i)] = 0.8f / static_cast<float>(i + j + 1);
+          }
+          am.resize(static_cast<size_t>(hd));
+          for (int64_t d = 0; d < hd; ++d) am[static_cast<size_t>(d)] = rows[(d * 7 + j * 31) % rows.size()];
+          acc_each[static_cast<size_t>(j)] = am;
+          accp.push_back(am.data());
+          msp.push_back(qm.data());
+          vsp.push_back(qv.data());
+        }
+        k.mad_f16_rows_multi(accp.data(), msp.data(), vsp.data(), nq, rows.data() + off, static_cast<size_t>(stride), n,
+                             hd);
+        for (int64_t j = 0; j < nq; ++j) {
+          s.mad_f16_rows(acc_each[static_cast<size_t>(j)].data(), rows.data() + off, static_cast<size_t>(stride),
+                         msp[static_cast<size_t>(j)], vsp[static_cast<size_t>(j)], n, hd);
+          REQUIRE(acc_multi[static_cast<size_t>(j)] == acc_each[static_cast<size_t>(j)]);
+        }
+      }
     }
+  }
+}
+
+TEST_CASE("exp_f32 of every level gives std::exp's bits") {
+  // x86 computes glibc's expf algorithm in vectors; it must agree with the C library bit for bit
+  // (llama.cpp's online softmax calls expf once per query and row). A sweep of every 61st float bit
+  // pattern over [-104, 89] (about 19 million inputs: both signs, the subnormal results below -87.3,
+  // underflow below -103.97, overflow above 88.72) plus the special values, in calls of odd lengths
+  // so the vector tails run too, and once in place.
+  std::vector<float> x;
+  for (uint32_t b = 0; b <= 0x42b20000u; b += 61) x.push_back(std::bit_cast<float>(b));  // +0 .. 89
+  for (uint32_t b = 0x80000000u; b <= 0xc2d00000u; b += 61) x.push_back(std::bit_cast<float>(b));  // -0 .. -104
+  for (float v : {0.0f, -0.0f, 88.0f, -88.0f, 88.72283f, 88.72284f, -87.33654f, -103.97208f, -103.97209f,
+                  std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min(),
+                  -std::numeric_limits<float>::max()})
+    x.push_back(v);
+  std::vector<float> want(x.size());
+  for (size_t i = 0; i < x.size(); ++i) want[i] = std::exp(x[i]);
+  for (std::string_view isa : available_isas()) {
+    const KernelTable& k = *table_for(isa);
+    REQUIRE(static_cast<bool>(k.exp_f32));
+    std::vector<float> got(x.size());
+    size_t mismatches = 0, first_bad = 0;
+    for (size_t i = 0; i < x.size();) {  // calls of 1, 7, 33, 1001, 4097 elements in turn
+      static constexpr size_t kLens[] = {1, 7, 33, 1001, 4097};
+      const size_t len = std::min(kLens[(i / 7) % 5], x.size() - i);
+      k.exp_f32(x.data() + i, got.data() + i, static_cast<int64_t>(len));
+      i += len;
+    }
+    for (size_t i = 0; i < x.size(); ++i)
+      if (std::bit_cast<uint32_t>(got[i]) != std::bit_cast<uint32_t>(want[i]) && !(std::isnan(got[i]) && std::isnan(want[i])))
+        if (mismatches++ == 0) first_bad = i;
+    INFO(isa << ": first mismatch at x = " << x[first_bad] << " (got " << got[first_bad] << ", want " << want[first_bad] << ")");
+    CHECK(mismatches == 0);
+    std::vector<float> inplace(x.begin(), x.begin() + 5000);
+    k.exp_f32(inplace.data(), inplace.data(), static_cast<int64_t>(inplace.size()));
+    for (size_t i = 0; i < inplace.size(); ++i) REQUIRE(std::bit_cast<uint32_t>(inplace[i]) == std::bit_cast<uint32_t>(want[i]));
   }
 }
 
