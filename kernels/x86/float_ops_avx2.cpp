@@ -309,6 +309,10 @@ void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
 
 }  // namespace
 
+void dot_f16_rows_avx2(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out) {
+  dot_f16_rows(k, stride, q, hd, n, out);
+}
+
 void add_float_ops_avx2(KernelTable& t) {
   t.rmsnorm = rmsnorm;
   t.softmax = softmax;

@@ -9,6 +9,8 @@ namespace slm::kernels::x86 {
 void add_matmul_avx2(KernelTable& t);        // matmul_avx2.cpp
 void add_quantize_act_avx2(KernelTable& t);  // quantize_act_avx2.cpp
 void add_float_ops_avx2(KernelTable& t);     // float_ops_avx2.cpp
+// The AVX2 dot_f16_rows, whose sums the AVX-512 one reproduces and hands its leftover rows.
+void dot_f16_rows_avx2(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out);
 
 void add_matmul_avx512(KernelTable& t);      // matmul_avx512.cpp
 void add_float_ops_avx512(KernelTable& t);   // float_ops_avx512.cpp

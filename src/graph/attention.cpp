@@ -83,8 +83,7 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
       if (r0 > r1) continue;
       const int32_t n = r1 - r0 + 1;
       float* q16 = scratch.f.data() + per_q * j;
-      float& m = q16[hd];
-      float& s = q16[hd + 1];
+      float m = q16[hd], s = q16[hd + 1];  // in registers: the stores below may not alias them
       float* ms = q16 + hd + 2;
       float* vs = ms + bs;
       K.dot_f16_rows(a.kv.k(r0) + a.kv_offset, stride, q16, hd, n, score);
@@ -92,18 +91,31 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
       // (ms = exp(m - sc), vs = 1) and becomes m; any other adds vs = exp(sc - m) (ms = 1). The
       // maxima come first, the exponentials of the same arguments then go in one exp_f32 call
       // (std::exp's bits), and the sum s folds in row order.
+      // Exact rewrites that keep the dependency chains short: the argument m - sc of a raising row
+      // is -(sc - m), so every argument is -|sc - m| (a zero's sign does not change exp); the new
+      // maximum is a max; and s * 1 + e is s + e.
       for (int32_t i = 0; i < n; ++i) {
         const float sc = softcap(score[i] * a.scale, a.softcap);
-        up[i] = sc > m;
-        score[i] = up[i] ? m - sc : sc - m;
-        if (up[i]) m = sc;
+        const float d = sc - m;
+        up[i] = d > 0.0f;  // sc > m (both false when either is NaN)
+        score[i] = -std::fabs(d);
+        m = sc > m ? sc : m;
       }
       K.exp_f32(score, score, n);
       for (int32_t i = 0; i < n; ++i) {
-        ms[i] = up[i] ? score[i] : 1.0f;
-        vs[i] = up[i] ? 1.0f : score[i];
-        s = s * ms[i] + vs[i];
+        const float e = score[i];
+        if (up[i]) {
+          ms[i] = e;
+          vs[i] = 1.0f;
+          s = s * e + 1.0f;
+        } else {
+          ms[i] = 1.0f;
+          vs[i] = e;
+          s = s + e;
+        }
       }
+      q16[hd] = m;
+      q16[hd + 1] = s;
     }
     // V updates: the queries that take the same rows of this block together.
     for (size_t j = 0; j < nq; ++j) {
