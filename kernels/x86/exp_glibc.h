@@ -11,6 +11,8 @@
 // Internal linkage (see tile_driver.h).
 #pragma once
 
+#include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace slm::kernels::x86 {
@@ -31,6 +33,14 @@ constexpr double kExpShift = 0x1.8p+52;
 constexpr double kExpC0 = 0x1.c6af84b912394p-20, kExpC1 = 0x1.ebfce50fac4f3p-13, kExpC2 = 0x1.62e42ff0c52d6p-6;
 // |x| at or above this (as float bits without the sign: 88.0f) or NaN: glibc's special path.
 constexpr uint32_t kExpSpecialAbs = 0x42b00000u;
+
+// The lanes of one vector step that take the special path (bit l of mask: lane l, input xs[l]).
+inline void exp_special_lanes(const float* xs, float* y, uint32_t mask) {
+  for (; mask != 0; mask &= mask - 1) {
+    const int l = std::countr_zero(mask);
+    y[l] = std::exp(xs[l]);
+  }
+}
 
 }  // namespace
 }  // namespace slm::kernels::x86

@@ -284,8 +284,7 @@ void exp_f32(const float* x, float* y, int64_t n) {
     if (sp) {  // |x| >= 88 or NaN: glibc's special path (y may alias x: take x from v)
       alignas(32) float xs[8];
       _mm256_store_ps(xs, v);
-      for (int l = 0; l < 8; ++l)
-        if (sp >> l & 1) y[i + l] = std::exp(xs[l]);
+      exp_special_lanes(xs, y + i, static_cast<uint32_t>(sp));
     }
   }
   for (; i < n; ++i) y[i] = std::exp(x[i]);

@@ -139,8 +139,7 @@ void exp_f32(const float* x, float* y, int64_t n) {
     if (sp) {  // |x| >= 88 or NaN: glibc's special path (y may alias x: take x from v)
       alignas(64) float xs[16];
       _mm512_store_ps(xs, v);
-      for (int l = 0; l < 16; ++l)
-        if (sp >> l & 1) y[i + l] = std::exp(xs[l]);
+      exp_special_lanes(xs, y + i, static_cast<uint32_t>(sp));
     }
   }
   for (; i < n; ++i) y[i] = std::exp(x[i]);
