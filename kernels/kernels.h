@@ -129,6 +129,11 @@ struct KernelTable {
   void (*dot_f16_rows)(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out);
   void (*mad_f16_rows)(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
                        int64_t hd);
+  // Several queries' scores over the same n rows, bit-identical to, for j < nq,
+  //   dot_f16_rows(k, stride, q[j], hd, n, out[j])
+  // but the rows are converted from F16 once for all of them.
+  void (*dot_f16_rows_multi)(const uint16_t* k, size_t stride, const float* const* q, int64_t nq, int64_t hd,
+                             int64_t n, float* const* out);
   // Several queries over the same n rows (the query heads of a GQA group, the tokens of a prompt),
   // each with its own accumulator and factors; bit-identical to, for j < nq in turn,
   //   mad_f16_rows(acc[j], v, stride, ms[j], vs[j], n, hd)

@@ -61,6 +61,8 @@ void rope(float* x, int64_t n_heads, int64_t head_dim, int64_t rope_dim, const f
           bool neox);
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
 void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out);
+void dot_f16_rows_multi(const uint16_t* k, size_t stride, const float* const* q, int64_t nq, int64_t hd, int64_t n,
+                        float* const* out);
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 

@@ -44,6 +44,7 @@ const KernelTable& neon_table() {
     t.rope = neon::rope;
     t.dot_f16_f32 = neon::dot_f16_f32;
     t.dot_f16_rows = neon::dot_f16_rows;
+    t.dot_f16_rows_multi = neon::dot_f16_rows_multi;
     t.axpy_f16_f32 = neon::axpy_f16_f32;
     t.f32_to_f16_row = neon::f32_to_f16_row;
     return t;

@@ -83,6 +83,11 @@ void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, 
   for (int64_t i = 0; i < n; ++i) out[i] = dot_f16_f32(k + static_cast<size_t>(i) * stride, q, hd);
 }
 
+void dot_f16_rows_multi(const uint16_t* k, size_t stride, const float* const* q, int64_t nq, int64_t hd, int64_t n,
+                        float* const* out) {
+  for (int64_t j = 0; j < nq; ++j) dot_f16_rows(k, stride, q[j], hd, n, out[j]);
+}
+
 void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
                   int64_t hd) {
   for (int64_t i = 0; i < n; ++i) {

@@ -28,6 +28,7 @@ const KernelTable& scalar_table() {
     t.mad_f16 = scalar::mad_f16;
     t.scale_f16 = scalar::scale_f16;
     t.dot_f16_rows = scalar::dot_f16_rows;
+    t.dot_f16_rows_multi = scalar::dot_f16_rows_multi;
     t.mad_f16_rows = scalar::mad_f16_rows;
     t.mad_f16_rows_multi = scalar::mad_f16_rows_multi;
     t.pack_panel = scalar::pack_panel;  // no matmul_panels here: the plain matmul is the reference

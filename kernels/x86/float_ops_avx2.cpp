@@ -220,6 +220,12 @@ void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, 
   for (; r < n; ++r) out[r] = dot_f16_f32(k + static_cast<size_t>(r) * stride, q, hd);
 }
 
+// This level's scores query by query (a table pairs dot_f16_rows_multi with its own dot_f16_rows).
+void dot_f16_rows_multi(const uint16_t* k, size_t stride, const float* const* q, int64_t nq, int64_t hd, int64_t n,
+                        float* const* out) {
+  for (int64_t j = 0; j < nq; ++j) dot_f16_rows(k, stride, q[j], hd, n, out[j]);
+}
+
 // The F16 accumulator over a run of rows (f16_rows.h) on ymm registers, 32 dimensions at a time.
 struct Ymm16 {
   using F = __m256;
@@ -325,6 +331,7 @@ void add_float_ops_avx2(KernelTable& t) {
   t.mad_f16 = mad_f16;
   t.scale_f16 = scale_f16;
   t.dot_f16_rows = dot_f16_rows;
+  t.dot_f16_rows_multi = dot_f16_rows_multi;
   t.mad_f16_rows = mad_f16_rows;
   t.mad_f16_rows_multi = mad_f16_rows_multi;
 }

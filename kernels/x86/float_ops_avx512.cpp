@@ -104,6 +104,56 @@ void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, 
   if (r < n) dot_f16_rows_avx2(k + static_cast<size_t>(r) * stride, stride, q, hd, n - r, out + r);
 }
 
+// dot_f16_rows_multi: 16 rows at a time are converted to F32 once (in L1), then each query takes
+// their 16 dot products with one zmm accumulator per row and a transposing reduction whose adds are
+// the AVX2 kernel's (see dot_f16_rows above): per pair of rows the two 8-lane halves, then
+// l_k + l_{k+4}, then (s0 + s2) and (s1 + s3), then their sum. Leftover rows, and head dimensions
+// dot_f16_rows would not take 16 at a time, go query by query to dot_f16_rows.
+void dot_f16_rows_multi(const uint16_t* k, size_t stride, const float* const* q, int64_t nq, int64_t hd, int64_t n,
+                        float* const* out) {
+  constexpr int kR = 16;
+  constexpr int64_t kMaxHd = 256;
+  int64_t r = 0;
+  if (hd % 16 == 0 && hd <= kMaxHd) {
+    alignas(64) float kb[kR][kMaxHd];
+    // output lane L = 4 b + m of the last step holds row b + 4 m
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    for (; r + kR <= n; r += kR) {
+      for (int j = 0; j < kR; ++j)
+        for (int64_t i = 0; i < hd; i += 16)
+          _mm512_store_ps(&kb[j][i], _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+                                         k + static_cast<size_t>(r + j) * stride + static_cast<size_t>(i)))));
+      for (int64_t qi = 0; qi < nq; ++qi) {
+        const float* qv = q[qi];
+        __m512 acc[kR];
+        for (int j = 0; j < kR; ++j) acc[j] = _mm512_setzero_ps();
+        for (int64_t i = 0; i < hd; i += 16) {
+          const __m512 x = _mm512_loadu_ps(qv + i);
+          for (int j = 0; j < kR; ++j) acc[j] = _mm512_fmadd_ps(_mm512_load_ps(&kb[j][i]), x, acc[j]);
+        }
+        __m512 p[8];  // rows 2j, 2j + 1: [v_a | v_b], v = acc0 + acc1
+        for (int j = 0; j < 8; ++j)
+          p[j] = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2 * j], acc[2 * j + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                               _mm512_shuffle_f32x4(acc[2 * j], acc[2 * j + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+        __m512 sv[4];  // rows 4j .. 4j + 3, one per 128-bit block: s_m = v_m + v_{m+4}
+        for (int j = 0; j < 4; ++j)
+          sv[j] = _mm512_add_ps(_mm512_shuffle_f32x4(p[2 * j], p[2 * j + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                _mm512_shuffle_f32x4(p[2 * j], p[2 * j + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+        __m512 u[2];  // block b: t0, t1 of row b, then of row b + 4 (u[0]: rows 0-7, u[1]: rows 8-15)
+        for (int j = 0; j < 2; ++j)
+          u[j] = _mm512_add_ps(_mm512_shuffle_ps(sv[2 * j], sv[2 * j + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                               _mm512_shuffle_ps(sv[2 * j], sv[2 * j + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+        const __m512 w = _mm512_add_ps(_mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                       _mm512_shuffle_ps(u[0], u[1], _MM_SHUFFLE(3, 1, 3, 1)));
+        _mm512_storeu_ps(out[qi] + r, _mm512_permutexvar_ps(order, w));
+      }
+    }
+  }
+  if (r < n)
+    for (int64_t qi = 0; qi < nq; ++qi)
+      dot_f16_rows(k + static_cast<size_t>(r) * stride, stride, q[qi], hd, n - r, out[qi] + r);
+}
+
 // glibc's expf (exp_glibc.h) for 8 floats, in 8 doubles; the 32-entry table is looked up with two
 // two-register permutes and a blend on bit 4 of the index.
 inline __m256 exp8_glibc(__m256 x) {
@@ -149,6 +199,7 @@ void exp_f32(const float* x, float* y, int64_t n) {
 
 void add_float_ops_avx512(KernelTable& t) {
   t.dot_f16_rows = dot_f16_rows;
+  t.dot_f16_rows_multi = dot_f16_rows_multi;
   t.exp_f32 = exp_f32;
   t.mad_f16_rows = mad_f16_rows;
   t.mad_f16_rows_multi = mad_f16_rows_multi;

@@ -53,15 +53,17 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   const size_t nq = a.n_queries;
   const int32_t bs = a.kv.block_size;
   const auto stride = static_cast<size_t>(a.kv.kv_dim);
-  // per query: q16 [hd], m, s, then its factors ms, vs [block_size]; shared: score [block_size]
-  const size_t per_q = static_cast<size_t>(hd) + 2 + 2 * static_cast<size_t>(bs);
-  scratch.f.resize(per_q * nq + static_cast<size_t>(bs));
+  // per query: q16 [hd], m, s, then its factors ms, vs and its scores [block_size each]
+  const size_t per_q = static_cast<size_t>(hd) + 2 + 3 * static_cast<size_t>(bs);
+  scratch.f.resize(per_q * nq);
   scratch.h.assign(static_cast<size_t>(hd) * nq, 0);  // +0.0 in F16
   scratch.range.resize(nq);
   scratch.acc.resize(nq);
   scratch.ms.resize(nq);
   scratch.vs.resize(nq);
-  float* score = scratch.f.data() + per_q * nq;
+  scratch.q.resize(nq);
+  scratch.score.resize(nq);
+  scratch.member.resize(nq);
   scratch.up.resize(static_cast<size_t>(bs));
   uint8_t* up = scratch.up.data();
   int32_t lo = a.queries[0].first_pos, hi = a.queries[0].last_pos;
@@ -74,65 +76,69 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
     lo = std::min(lo, qj.first_pos);
     hi = std::max(hi, qj.last_pos);
   }
+  // ggml's online softmax for query j over the n scores in its score buffer, row by row: a score
+  // above the running maximum m rescales the sum (ms = exp(m - sc), vs = 1) and becomes m; any other
+  // adds vs = exp(sc - m) (ms = 1). The maxima come first, the exponentials of the same arguments
+  // then go in one exp_f32 call (std::exp's bits), and the sum s folds in row order. Exact rewrites
+  // keep the dependency chains short: the argument m - sc of a raising row is -(sc - m), so every
+  // argument is -|sc - m| (a zero's sign does not change exp); the new maximum is a max; and
+  // s * 1 + e is s + e.
+  auto softmax_factors = [&](size_t j, int32_t n) {
+    float* q16 = scratch.f.data() + per_q * j;
+    float m = q16[hd], s = q16[hd + 1];  // in registers: the stores below may not alias them
+    float* ms = q16 + hd + 2;
+    float* vs = ms + bs;
+    float* score = vs + bs;
+    for (int32_t i = 0; i < n; ++i) {
+      const float sc = softcap(score[i] * a.scale, a.softcap);
+      const float d = sc - m;
+      up[i] = d > 0.0f;  // sc > m (both false when either is NaN)
+      score[i] = -std::fabs(d);
+      m = sc > m ? sc : m;
+    }
+    K.exp_f32(score, score, n);
+    for (int32_t i = 0; i < n; ++i) {
+      const float e = score[i];
+      if (up[i]) {
+        ms[i] = e;
+        vs[i] = 1.0f;
+        s = s * e + 1.0f;
+      } else {
+        ms[i] = 1.0f;
+        vs[i] = e;
+        s = s + e;
+      }
+    }
+    q16[hd] = m;
+    q16[hd + 1] = s;
+  };
   for (int32_t p = lo; p <= hi;) {
     const int32_t end = std::min(hi + 1, (p / bs + 1) * bs);
-    for (size_t j = 0; j < nq; ++j) {  // scores and online-softmax factors, query by query
-      const AttentionQuery& qj = a.queries[j];
-      const int32_t r0 = std::max(p, qj.first_pos), r1 = std::min(end - 1, qj.last_pos);
-      scratch.range[j] = {r0, r1};
-      if (r0 > r1) continue;
-      const int32_t n = r1 - r0 + 1;
-      float* q16 = scratch.f.data() + per_q * j;
-      float m = q16[hd], s = q16[hd + 1];  // in registers: the stores below may not alias them
-      float* ms = q16 + hd + 2;
-      float* vs = ms + bs;
-      K.dot_f16_rows(a.kv.k(r0) + a.kv_offset, stride, q16, hd, n, score);
-      // ggml's online softmax, row by row: a score above the running maximum m rescales the sum
-      // (ms = exp(m - sc), vs = 1) and becomes m; any other adds vs = exp(sc - m) (ms = 1). The
-      // maxima come first, the exponentials of the same arguments then go in one exp_f32 call
-      // (std::exp's bits), and the sum s folds in row order.
-      // Exact rewrites that keep the dependency chains short: the argument m - sc of a raising row
-      // is -(sc - m), so every argument is -|sc - m| (a zero's sign does not change exp); the new
-      // maximum is a max; and s * 1 + e is s + e.
-      for (int32_t i = 0; i < n; ++i) {
-        const float sc = softcap(score[i] * a.scale, a.softcap);
-        const float d = sc - m;
-        up[i] = d > 0.0f;  // sc > m (both false when either is NaN)
-        score[i] = -std::fabs(d);
-        m = sc > m ? sc : m;
-      }
-      K.exp_f32(score, score, n);
-      for (int32_t i = 0; i < n; ++i) {
-        const float e = score[i];
-        if (up[i]) {
-          ms[i] = e;
-          vs[i] = 1.0f;
-          s = s * e + 1.0f;
-        } else {
-          ms[i] = 1.0f;
-          vs[i] = e;
-          s = s + e;
-        }
-      }
-      q16[hd] = m;
-      q16[hd + 1] = s;
-    }
-    // V updates: the queries that take the same rows of this block together.
+    for (size_t j = 0; j < nq; ++j)
+      scratch.range[j] = {std::max(p, a.queries[j].first_pos), std::min(end - 1, a.queries[j].last_pos)};
+    // The queries that take the same rows of this block go together: their scores in one call, each
+    // one's softmax factors, then their V updates in one call.
     for (size_t j = 0; j < nq; ++j) {
       const auto [r0, r1] = scratch.range[j];
       if (r0 > r1) continue;
-      int64_t k = 0;
+      const int32_t n = r1 - r0 + 1;
+      int64_t g = 0;
       for (size_t i = j; i < nq; ++i) {
         if (scratch.range[i] != scratch.range[j]) continue;
-        float* ms = scratch.f.data() + per_q * i + hd + 2;
-        scratch.acc[k] = scratch.h.data() + static_cast<size_t>(hd) * i;
-        scratch.ms[k] = ms;
-        scratch.vs[k] = ms + bs;
-        ++k;
+        float* q16 = scratch.f.data() + per_q * i;
+        scratch.q[g] = q16;
+        scratch.acc[g] = scratch.h.data() + static_cast<size_t>(hd) * i;
+        scratch.ms[g] = q16 + hd + 2;
+        scratch.vs[g] = q16 + hd + 2 + bs;
+        scratch.score[g] = q16 + hd + 2 + 2 * bs;
+        scratch.member[g] = i;
+        ++g;
         if (i != j) scratch.range[i] = {1, 0};  // taken
       }
-      K.mad_f16_rows_multi(scratch.acc.data(), scratch.ms.data(), scratch.vs.data(), k, a.kv.v(r0) + a.kv_offset,
-                           stride, r1 - r0 + 1, hd);
+      K.dot_f16_rows_multi(a.kv.k(r0) + a.kv_offset, stride, scratch.q.data(), g, hd, n, scratch.score.data());
+      for (int64_t i = 0; i < g; ++i) softmax_factors(scratch.member[i], n);
+      K.mad_f16_rows_multi(scratch.acc.data(), scratch.ms.data(), scratch.vs.data(), g, a.kv.v(r0) + a.kv_offset,
+                           stride, n, hd);
     }
     p = end;
   }

@@ -37,7 +37,11 @@ struct AttentionScratch {
   std::vector<uint16_t> h;
   std::vector<uint8_t> up;                         // per cache row: the score raised the maximum
   std::vector<std::pair<int32_t, int32_t>> range;  // per query: its rows of the current cache block
-  std::vector<uint16_t*> acc;                      // the queries of one mad_f16_rows_multi call
+  // the queries of one block step that take the same rows: their indices, q, scores, V sums, factors
+  std::vector<size_t> member;
+  std::vector<const float*> q;
+  std::vector<float*> score;
+  std::vector<uint16_t*> acc;
   std::vector<const float*> ms, vs;
 };
 

@@ -282,6 +282,27 @@ TEST_CASE("attention row kernels equal their single-row kernels bit for bit") {
         REQUIRE(std::bit_cast<uint32_t>(got[i]) ==
                 std::bit_cast<uint32_t>(k.dot_f16_f32(rows.data() + off + i * stride, q.data(), hd)));
 
+      // dot_f16_rows_multi: every query's scores exactly as its own dot_f16_rows call gives them
+      REQUIRE(static_cast<bool>(k.dot_f16_rows_multi));
+      for (int64_t nq : {1, 3, 5}) {
+        std::vector<std::vector<float>> qs, outs(static_cast<size_t>(nq), std::vector<float>(static_cast<size_t>(n)));
+        std::vector<const float*> qp;
+        std::vector<float*> op;
+        for (int64_t j = 0; j < nq; ++j) {
+          qs.push_back(test::random_floats(static_cast<size_t>(hd), static_cast<uint32_t>(hd * 7 + j) + 100));
+          qp.push_back(qs.back().data());
+          op.push_back(outs[static_cast<size_t>(j)].data());
+        }
+        k.dot_f16_rows_multi(rows.data() + off, static_cast<size_t>(stride), qp.data(), nq, hd, n, op.data());
+        for (int64_t j = 0; j < nq; ++j) {
+          std::vector<float> want(static_cast<size_t>(n));
+          k.dot_f16_rows(rows.data() + off, static_cast<size_t>(stride), qp[static_cast<size_t>(j)], hd, n, want.data());
+          for (int64_t i = 0; i < n; ++i)
+            REQUIRE(std::bit_cast<uint32_t>(outs[static_cast<size_t>(j)][static_cast<size_t>(i)]) ==
+                    std::bit_cast<uint32_t>(want[static_cast<size_t>(i)]));
+        }
+      }
+
       // online-softmax factors: some rows rescale (ms < 1, vs = 1), the others add with vs < 1
       std::vector<float> ms(n, 1.0f), vs(n, 1.0f);
       for (int64_t i = 0; i < n; ++i) {
