@@ -40,6 +40,7 @@
 #include "kernels/kernels.h"
 #include "kernels/types.h"
 #include "src/engine/thread_pool.h"
+#include "src/graph/attention.h"
 
 namespace {
 
@@ -244,6 +245,53 @@ void run_vnni_probe(benchmark::State& state, int threads) {
 }
 #endif
 
+// F16 attention (src/graph/attention.cpp, the active kernel level) on one thread: a Llama 3.2 1B
+// KV head (head_dim 64, 8 KV heads per cache row) read by `tokens` tokens x its 4 query heads,
+// positions depth .. depth + tokens - 1 (a prompt's task after a cached prefix: 8 tokens; generation:
+// 1). Counts 4 flops per head dimension and query per cache row (the q.k product and the V sum).
+void run_attention(benchmark::State& state, int32_t depth, int32_t tokens) {
+  constexpr int32_t kHd = 64, kKvHeads = 8, kGroup = 4, kBlock = 32;
+  const int32_t positions = depth + tokens;
+  const int32_t n_blocks = (positions + kBlock - 1) / kBlock;
+  const size_t kv_dim = static_cast<size_t>(kHd) * kKvHeads;
+  std::vector<uint16_t> k_pool(static_cast<size_t>(n_blocks) * kBlock * kv_dim), v_pool(k_pool.size());
+  std::mt19937 rng(7);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  for (size_t i = 0; i < k_pool.size(); ++i) {
+    k_pool[i] = kn::f32_to_fp16(nd(rng));
+    v_pool[i] = kn::f32_to_fp16(nd(rng));
+  }
+  std::vector<int32_t> blocks(static_cast<size_t>(n_blocks));
+  for (int32_t b = 0; b < n_blocks; ++b) blocks[static_cast<size_t>(b)] = b;
+  std::vector<float> q(static_cast<size_t>(tokens) * kGroup * kHd), out(q.size());
+  for (auto& x : q) x = nd(rng) * 0.3f;
+  std::vector<slm::AttentionQuery> queries;
+  for (int32_t t = 0; t < tokens; ++t)
+    for (int32_t h = 0; h < kGroup; ++h) {
+      const size_t off = (static_cast<size_t>(t) * kGroup + static_cast<size_t>(h)) * kHd;
+      queries.push_back({q.data() + off, out.data() + off, 0, depth + t});
+    }
+  slm::AttentionGroupArgs a;
+  a.kv = slm::KvSeqView{k_pool.data(), v_pool.data(), blocks.data(), kBlock, static_cast<int32_t>(kv_dim)};
+  a.kv_offset = 3 * kHd;  // KV head 3
+  a.head_dim = kHd;
+  a.scale = 0.125f;
+  a.softcap = 0.0f;
+  a.queries = queries.data();
+  a.n_queries = queries.size();
+  slm::AttentionScratch scratch;
+  for (auto _ : state) {
+    slm::attend_group(a, slm::AttentionPrecision::f16_accumulate, scratch);
+    benchmark::DoNotOptimize(out.data());
+  }
+  double row_queries = 0;
+  for (const auto& qq : queries) row_queries += qq.last_pos - qq.first_pos + 1;
+  state.counters["GFLOP"] = benchmark::Counter(4.0 * kHd * row_queries * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["ns_per_row_query"] = benchmark::Counter(row_queries * 1e-9, benchmark::Counter::kIsIterationInvariantRate |
+                                                                          benchmark::Counter::kInvert);
+  state.SetLabel(std::string(kn::active().isa) + ", " + std::to_string(queries.size()) + " queries, 1 thread");
+}
+
 bool has_flag(int argc, char** argv, const char* flag) {
   for (int i = 1; i < argc; ++i)
     if (std::strncmp(argv[i], flag, std::strlen(flag)) == 0) return true;
@@ -310,6 +358,9 @@ int main(int argc, char** argv) {
               run_matmul, table, type, shape, n, shape.rows, 1, mode));
     }
   }
+  for (int32_t tokens : {8, 1})
+    configure(benchmark::RegisterBenchmark(("attention/f16/depth:2000/tokens:" + std::to_string(tokens)).c_str(),
+                                           run_attention, 2000, tokens));
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

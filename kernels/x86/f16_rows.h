@@ -40,46 +40,53 @@ void mad_f16_rows_width(uint16_t* acc, const uint16_t* v, size_t stride, const f
       tail(acc + d, v + static_cast<size_t>(i) * stride + d, ms[i], vs[i], hd - d);
 }
 
-// mad_f16_rows_multi (kernels.h): kQ queries at a time over the same rows. Each row's kW registers of
-// V are converted once for the kQ queries, and the kQ queries' rounding chains (fmadd, then the F16
-// round trip, every row) run side by side instead of one after the other. Every query's own steps
-// are mad_f16_rows_width's, in the same order, so the results are the same bits. Queries past the
-// last whole kQ go one at a time.
-template <class V, int kQ, class Tail>
+// mad_f16_rows_multi (kernels.h): kQ queries at a time over the same rows. Each row's kW registers
+// of V are converted once for the kQ queries, and the kQ x kW rounding chains (fmadd, then the F16
+// round trip, every row) run side by side instead of one query after the other; kW = kAcc / kQ
+// (at most 4) keeps the accumulators in kAcc registers. Every query's own steps are
+// mad_f16_rows_width's, in the same order, so the results are the same bits. The queries past the
+// last whole kQ go through kQ / 2, ..., 1.
+template <class V, int kQ, int kAcc, class Tail>
 void mad_f16_rows_multi_width(uint16_t* const* acc, const float* const* ms, const float* const* vs, int64_t nq,
                               const uint16_t* v, size_t stride, int64_t n, int64_t hd, Tail&& tail) {
-  constexpr int kW = 4;
-  constexpr int64_t kStep = static_cast<int64_t>(V::kLanes) * kW;
-  int64_t j = 0;
-  for (; j + kQ <= nq; j += kQ) {
-    int64_t d = 0;
-    for (; d + kStep <= hd; d += kStep) {
-      typename V::F a[kQ][kW];
-      for (int q = 0; q < kQ; ++q)
-        for (int w = 0; w < kW; ++w) a[q][w] = V::load(acc[j + q] + d + V::kLanes * w);
-      for (int64_t i = 0; i < n; ++i) {
-        const uint16_t* vr = v + static_cast<size_t>(i) * stride + d;
-        typename V::F x[kW];
-        for (int w = 0; w < kW; ++w) x[w] = V::load(vr + V::kLanes * w);
-        for (int q = 0; q < kQ; ++q) {
-          const float m = ms[j + q][i];
-          if (m != 1.0f) {
-            const typename V::F mv = V::set1(m);
-            for (int w = 0; w < kW; ++w) a[q][w] = V::round(V::mul(a[q][w], mv));
+  if constexpr (kQ == 1) {
+    for (int64_t j = 0; j < nq; ++j) mad_f16_rows_width<V>(acc[j], v, stride, ms[j], vs[j], n, hd, tail);
+  } else {
+    constexpr int kW = kAcc / kQ < 4 ? kAcc / kQ : 4;
+    static_assert(kW >= 1);
+    constexpr int64_t kStep = static_cast<int64_t>(V::kLanes) * kW;
+    int64_t j = 0;
+    for (; j + kQ <= nq; j += kQ) {
+      int64_t d = 0;
+      for (; d + kStep <= hd; d += kStep) {
+        typename V::F a[kQ][kW];
+        for (int q = 0; q < kQ; ++q)
+          for (int w = 0; w < kW; ++w) a[q][w] = V::load(acc[j + q] + d + V::kLanes * w);
+        for (int64_t i = 0; i < n; ++i) {
+          const uint16_t* vr = v + static_cast<size_t>(i) * stride + d;
+          typename V::F x[kW];
+          for (int w = 0; w < kW; ++w) x[w] = V::load(vr + V::kLanes * w);
+          for (int q = 0; q < kQ; ++q) {
+            const float m = ms[j + q][i];
+            if (m != 1.0f) {
+              const typename V::F mv = V::set1(m);
+              for (int w = 0; w < kW; ++w) a[q][w] = V::round(V::mul(a[q][w], mv));
+            }
+            const typename V::F sv = V::set1(vs[j + q][i]);
+            for (int w = 0; w < kW; ++w) a[q][w] = V::round(V::fmadd(x[w], sv, a[q][w]));
           }
-          const typename V::F sv = V::set1(vs[j + q][i]);
-          for (int w = 0; w < kW; ++w) a[q][w] = V::round(V::fmadd(x[w], sv, a[q][w]));
         }
+        for (int q = 0; q < kQ; ++q)
+          for (int w = 0; w < kW; ++w) V::store(acc[j + q] + d + V::kLanes * w, a[q][w]);
       }
-      for (int q = 0; q < kQ; ++q)
-        for (int w = 0; w < kW; ++w) V::store(acc[j + q] + d + V::kLanes * w, a[q][w]);
+      if (d < hd)
+        for (int q = 0; q < kQ; ++q)
+          for (int64_t i = 0; i < n; ++i)
+            tail(acc[j + q] + d, v + static_cast<size_t>(i) * stride + d, ms[j + q][i], vs[j + q][i], hd - d);
     }
-    if (d < hd)
-      for (int q = 0; q < kQ; ++q)
-        for (int64_t i = 0; i < n; ++i)
-          tail(acc[j + q] + d, v + static_cast<size_t>(i) * stride + d, ms[j + q][i], vs[j + q][i], hd - d);
+    if (j < nq)
+      mad_f16_rows_multi_width<V, kQ / 2, kAcc>(acc + j, ms + j, vs + j, nq - j, v, stride, n, hd, tail);
   }
-  for (; j < nq; ++j) mad_f16_rows_width<V>(acc[j], v, stride, ms[j], vs[j], n, hd, tail);
 }
 
 }  // namespace

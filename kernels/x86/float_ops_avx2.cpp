@@ -249,10 +249,11 @@ void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* 
                             });
 }
 
-// Two queries at a time: 8 accumulator registers for 32 dimensions, 4 for the row (16 ymm in all).
+// Four queries at a time in 8 accumulator registers (16 dimensions each, 2 registers for the row),
+// then 2 and 1 (f16_rows.h).
 void mad_f16_rows_multi(uint16_t* const* acc, const float* const* ms, const float* const* vs, int64_t nq,
                         const uint16_t* v, size_t stride, int64_t n, int64_t hd) {
-  mad_f16_rows_multi_width<Ymm16, 2>(acc, ms, vs, nq, v, stride, n, hd,
+  mad_f16_rows_multi_width<Ymm16, 4, 8>(acc, ms, vs, nq, v, stride, n, hd,
                                      [](uint16_t* a, const uint16_t* vr, float m, float s, int64_t c) {
                                        if (m != 1.0f) scale_f16(a, m, c);
                                        mad_f16(a, vr, s, c);
