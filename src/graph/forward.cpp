@@ -264,8 +264,9 @@ void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry>
   block_begin.push_back(static_cast<int64_t>(batch.size()));
   const int64_t blocks = static_cast<int64_t>(block_begin.size()) - 1;
   pool.parallel_for(blocks * n_kv, 1, [&](int64_t i0, int64_t i1) {
-    AttentionScratch scratch;
-    std::vector<AttentionQuery> queries;
+    // Per worker thread, kept between calls: the buffers only grow, so tasks do not allocate.
+    thread_local AttentionScratch scratch;
+    thread_local std::vector<AttentionQuery> queries;
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t blk = i / n_kv;
       const int64_t h_kv = i % n_kv;
