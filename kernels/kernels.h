@@ -129,6 +129,12 @@ struct KernelTable {
   void (*dot_f16_rows)(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out);
   void (*mad_f16_rows)(uint16_t* acc, const uint16_t* v, size_t stride, const float* ms, const float* vs, int64_t n,
                        int64_t hd);
+  // The factors of llama.cpp's online softmax for one query over n scores (the ms, vs that
+  // mad_f16_rows takes), with m the running maximum (in: before the first score; *m_out: after the
+  // last; m_out may point at m's source). For i in order, sc = score[i] * scale:
+  //   sc > m: ms[i] = exp(m - sc), vs[i] = 1, m = sc;   otherwise: ms[i] = 1, vs[i] = exp(sc - m)
+  // with std::exp's bits (exp_f32). The running sum of the caller is s = s * ms[i] + vs[i].
+  void (*softmax_factors)(const float* score, int64_t n, float scale, float m, float* m_out, float* ms, float* vs);
   // Several queries' scores over the same n rows, bit-identical to, for j < nq,
   //   dot_f16_rows(k, stride, q[j], hd, n, out[j])
   // but the rows are converted from F16 once for all of them.

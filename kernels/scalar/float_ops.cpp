@@ -71,6 +71,21 @@ void exp_f32(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
 }
 
+void softmax_factors(const float* score, int64_t n, float scale, float m, float* m_out, float* ms, float* vs) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float sc = score[i] * scale;
+    if (sc > m) {
+      ms[i] = std::exp(m - sc);
+      vs[i] = 1.0f;
+      m = sc;
+    } else {
+      ms[i] = 1.0f;
+      vs[i] = std::exp(sc - m);
+    }
+  }
+  *m_out = m;
+}
+
 void mad_f16(uint16_t* acc, const uint16_t* v, float s, int64_t n) {
   for (int64_t i = 0; i < n; ++i) acc[i] = f32_to_fp16(std::fma(fp16_to_f32(v[i]), s, fp16_to_f32(acc[i])));
 }

@@ -61,6 +61,7 @@ inline void rope_pairs(float* v, int64_t i, int64_t half, const float* cos, cons
 float dot_f16_f32(const uint16_t* a, const float* b, int64_t n);
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n);
 void exp_f32(const float* x, float* y, int64_t n);
+void softmax_factors(const float* score, int64_t n, float scale, float m, float* m_out, float* ms, float* vs);
 void mad_f16(uint16_t* acc, const uint16_t* v, float s, int64_t n);
 void scale_f16(uint16_t* acc, float s, int64_t n);
 void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out);

@@ -25,6 +25,7 @@ const KernelTable& scalar_table() {
     t.axpy_f16_f32 = scalar::axpy_f16_f32;
     t.f32_to_f16_row = scalar::f32_to_f16_row;
     t.exp_f32 = scalar::exp_f32;
+    t.softmax_factors = scalar::softmax_factors;
     t.mad_f16 = scalar::mad_f16;
     t.scale_f16 = scalar::scale_f16;
     t.dot_f16_rows = scalar::dot_f16_rows;

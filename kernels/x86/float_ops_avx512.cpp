@@ -197,9 +197,46 @@ void exp_f32(const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] = std::exp(x[i]);
 }
 
+// softmax_factors, 16 scores at a time. The running maximum's sequence m_i = (x_i > m_{i-1} ? x_i :
+// m_{i-1}) keeps the earliest of equal maxima, an associative step, so a prefix scan in 4 shifts
+// (each lane against the lane k before it, -inf shifted in) and one step with the carried m gives
+// every m_i; each lane's previous maximum is then the scan shifted by one. The argument of either
+// branch is -|x_i - m_{i-1}| (m - sc = -(sc - m) exactly), so one exp serves both. A step whose
+// scores hold a NaN (which the scan's max would treat differently) and the last n % 16 scores go
+// through the scalar reference.
+void softmax_factors(const float* score, int64_t n, float scale, float m, float* m_out, float* ms, float* vs) {
+  const __m512 neg_inf = _mm512_set1_ps(-INFINITY), one = _mm512_set1_ps(1.0f), sign = _mm512_set1_ps(-0.0f);
+  const __m512 sv = _mm512_set1_ps(scale);
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(score + i), sv);
+    if (_mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q) != 0) break;
+    // max_ps(a, b) = a > b ? a : b: the later value wins only when greater
+    __m512 p = x;
+    p = _mm512_max_ps(p, _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(p), _mm512_castps_si512(neg_inf), 15)));
+    p = _mm512_max_ps(p, _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(p), _mm512_castps_si512(neg_inf), 14)));
+    p = _mm512_max_ps(p, _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(p), _mm512_castps_si512(neg_inf), 12)));
+    p = _mm512_max_ps(p, _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(p), _mm512_castps_si512(neg_inf), 8)));
+    const __m512 mv = _mm512_set1_ps(m);
+    const __m512 full = _mm512_max_ps(p, mv);  // m_i
+    const __m512 prev = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(full), _mm512_castps_si512(mv), 15));
+    const __m512 d = _mm512_sub_ps(x, prev);
+    const __mmask16 up = _mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_GT_OQ);  // x > m_{i-1}
+    alignas(64) float e[16];
+    _mm512_store_ps(e, _mm512_or_ps(d, sign));  // -|d|
+    exp_f32(e, e, 16);
+    const __m512 ev = _mm512_load_ps(e);
+    _mm512_storeu_ps(ms + i, _mm512_mask_blend_ps(up, one, ev));
+    _mm512_storeu_ps(vs + i, _mm512_mask_blend_ps(up, ev, one));
+    m = _mm512_cvtss_f32(_mm512_permutexvar_ps(_mm512_set1_epi32(15), full));
+  }
+  scalar::softmax_factors(score + i, n - i, scale, m, m_out, ms + i, vs + i);
+}
+
 }  // namespace
 
 void add_float_ops_avx512(KernelTable& t) {
+  t.softmax_factors = softmax_factors;
   t.dot_f16_rows = dot_f16_rows;
   t.dot_f16_rows_multi = dot_f16_rows_multi;
   t.exp_f32 = exp_f32;

@@ -64,8 +64,6 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   scratch.q.resize(nq);
   scratch.score.resize(nq);
   scratch.member.resize(nq);
-  scratch.up.resize(static_cast<size_t>(bs));
-  uint8_t* up = scratch.up.data();
   int32_t lo = a.queries[0].first_pos, hi = a.queries[0].last_pos;
   for (size_t j = 0; j < nq; ++j) {
     const AttentionQuery& qj = a.queries[j];
@@ -76,41 +74,56 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
     lo = std::min(lo, qj.first_pos);
     hi = std::max(hi, qj.last_pos);
   }
-  // ggml's online softmax for query j over the n scores in its score buffer, row by row: a score
-  // above the running maximum m rescales the sum (ms = exp(m - sc), vs = 1) and becomes m; any other
-  // adds vs = exp(sc - m) (ms = 1). The maxima come first, the exponentials of the same arguments
-  // then go in one exp_f32 call (std::exp's bits), and the sum s folds in row order. Exact rewrites
-  // keep the dependency chains short: the argument m - sc of a raising row is -(sc - m), so every
-  // argument is -|sc - m| (a zero's sign does not change exp); the new maximum is a max; and
-  // s * 1 + e is s + e.
+  // ggml's online softmax for query j over the n scores in its score buffer: the factors ms, vs of
+  // every row and the new running maximum from the softmax_factors kernel (a scalar pass over the
+  // scores with the softcap first, where there is one).
   auto softmax_factors = [&](size_t j, int32_t n) {
     float* q16 = scratch.f.data() + per_q * j;
-    float m = q16[hd], s = q16[hd + 1];  // in registers: the stores below may not alias them
     float* ms = q16 + hd + 2;
     float* vs = ms + bs;
     float* score = vs + bs;
-    for (int32_t i = 0; i < n; ++i) {
-      const float sc = softcap(score[i] * a.scale, a.softcap);
-      const float d = sc - m;
-      up[i] = d > 0.0f;  // sc > m (both false when either is NaN)
-      score[i] = -std::fabs(d);
-      m = sc > m ? sc : m;
+    float scale = a.scale;
+    if (a.softcap > 0.0f) {
+      for (int32_t i = 0; i < n; ++i) score[i] = softcap(score[i] * a.scale, a.softcap);
+      scale = 1.0f;  // x * 1 is x
     }
-    K.exp_f32(score, score, n);
-    for (int32_t i = 0; i < n; ++i) {
-      const float e = score[i];
-      if (up[i]) {
-        ms[i] = e;
-        vs[i] = 1.0f;
-        s = s * e + 1.0f;
-      } else {
-        ms[i] = 1.0f;
-        vs[i] = e;
-        s = s + e;
+    K.softmax_factors(score, n, scale, q16[hd], &q16[hd], ms, vs);
+  };
+  // The running sums s = s * ms + vs, row by row, of the group's queries, four side by side so their
+  // chains (a product and a sum per row) overlap.
+  auto fold_sums = [&](int64_t g, int32_t n) {
+    auto step = [](float s, float m, float v) { return s * m + v; };
+    int64_t t = 0;
+    for (; t + 4 <= g; t += 4) {
+      float* st[4];
+      const float *ms[4], *vs[4];
+      float sv[4];
+      for (int k = 0; k < 4; ++k) {
+        st[k] = scratch.f.data() + per_q * scratch.member[static_cast<size_t>(t + k)] + hd + 1;
+        ms[k] = st[k] + 1;
+        vs[k] = ms[k] + bs;
+        sv[k] = *st[k];
       }
+      float s0 = sv[0], s1 = sv[1], s2 = sv[2], s3 = sv[3];
+      for (int32_t i = 0; i < n; ++i) {
+        s0 = step(s0, ms[0][i], vs[0][i]);
+        s1 = step(s1, ms[1][i], vs[1][i]);
+        s2 = step(s2, ms[2][i], vs[2][i]);
+        s3 = step(s3, ms[3][i], vs[3][i]);
+      }
+      *st[0] = s0;
+      *st[1] = s1;
+      *st[2] = s2;
+      *st[3] = s3;
     }
-    q16[hd] = m;
-    q16[hd + 1] = s;
+    for (; t < g; ++t) {
+      float* st = scratch.f.data() + per_q * scratch.member[static_cast<size_t>(t)] + hd + 1;
+      const float* ms = st + 1;
+      const float* vs = ms + bs;
+      float sum = *st;
+      for (int32_t i = 0; i < n; ++i) sum = step(sum, ms[i], vs[i]);
+      *st = sum;
+    }
   };
   for (int32_t p = lo; p <= hi;) {
     const int32_t end = std::min(hi + 1, (p / bs + 1) * bs);
@@ -136,7 +149,8 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
         if (i != j) scratch.range[i] = {1, 0};  // taken
       }
       K.dot_f16_rows_multi(a.kv.k(r0) + a.kv_offset, stride, scratch.q.data(), g, hd, n, scratch.score.data());
-      for (int64_t i = 0; i < g; ++i) softmax_factors(scratch.member[i], n);
+      for (int64_t i = 0; i < g; ++i) softmax_factors(scratch.member[static_cast<size_t>(i)], n);
+      fold_sums(g, n);
       K.mad_f16_rows_multi(scratch.acc.data(), scratch.ms.data(), scratch.vs.data(), g, a.kv.v(r0) + a.kv_offset,
                            stride, n, hd);
     }

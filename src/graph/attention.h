@@ -35,7 +35,6 @@ struct AttentionArgs {
 struct AttentionScratch {
   std::vector<float> f;
   std::vector<uint16_t> h;
-  std::vector<uint8_t> up;                         // per cache row: the score raised the maximum
   std::vector<std::pair<int32_t, int32_t>> range;  // per query: its rows of the current cache block
   // the queries of one block step that take the same rows: their indices, q, scores, V sums, factors
   std::vector<size_t> member;

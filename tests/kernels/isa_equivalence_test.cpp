@@ -396,6 +396,45 @@ TEST_CASE("exp_f32 of every level gives std::exp's bits") {
   }
 }
 
+TEST_CASE("softmax_factors of every level gives the scalar reference's bits") {
+  // Scores that rise and fall, with runs of equal values (ties keep the earlier maximum), signed
+  // zeros, a -inf, a NaN in some cases, differences large enough for exp to underflow, and lengths
+  // around the 16-lane steps; starting from -inf (a query's first block) and from a finite maximum.
+  const KernelTable& s = scalar_ref();
+  for (std::string_view isa : available_isas()) {
+    const KernelTable& k = *table_for(isa);
+    REQUIRE(static_cast<bool>(k.softmax_factors));
+    for (int64_t n : {1, 7, 16, 17, 32, 45, 100}) {
+      for (int variant = 0; variant < 6; ++variant) {
+        INFO(isa << " n " << n << " variant " << variant);
+        auto x = test::random_floats(static_cast<size_t>(n), static_cast<uint32_t>(n * 13 + variant), 4.0f);
+        for (int64_t i = 0; i < n; ++i) {
+          if (variant == 1) x[static_cast<size_t>(i)] = static_cast<float>(i / 5);          // equal runs, rising
+          if (variant == 2) x[static_cast<size_t>(i)] = static_cast<float>(i) * 1.5f;        // always rising
+          if (variant == 3 && i % 3 == 0) x[static_cast<size_t>(i)] = i % 2 ? -0.0f : 0.0f;  // signed zeros
+          if (variant == 4 && i == n / 2) x[static_cast<size_t>(i)] = std::numeric_limits<float>::quiet_NaN();
+          if (variant == 5) x[static_cast<size_t>(i)] = i % 4 == 1 ? 900.0f : -900.0f;      // exp underflows
+        }
+        if (n > 3 && variant == 3) x[2] = -std::numeric_limits<float>::infinity();
+        for (float m0 : {-std::numeric_limits<float>::infinity(), 0.5f}) {
+          std::vector<float> ms(static_cast<size_t>(n)), vs(static_cast<size_t>(n)), ms_ref(ms.size()), vs_ref(vs.size());
+          float m = 0, m_ref = 0;
+          k.softmax_factors(x.data(), n, 0.125f, m0, &m, ms.data(), vs.data());
+          s.softmax_factors(x.data(), n, 0.125f, m0, &m_ref, ms_ref.data(), vs_ref.data());
+          REQUIRE(std::bit_cast<uint32_t>(m) == std::bit_cast<uint32_t>(m_ref));
+          for (int64_t i = 0; i < n; ++i) {
+            const size_t u = static_cast<size_t>(i);
+            const bool nan_ok = std::isnan(ms[u]) && std::isnan(ms_ref[u]) && std::isnan(vs[u]) == std::isnan(vs_ref[u]);
+            if (!nan_ok) REQUIRE(std::bit_cast<uint32_t>(ms[u]) == std::bit_cast<uint32_t>(ms_ref[u]));
+            if (!(std::isnan(vs[u]) && std::isnan(vs_ref[u])))
+              REQUIRE(std::bit_cast<uint32_t>(vs[u]) == std::bit_cast<uint32_t>(vs_ref[u]));
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("float ops of every level equal scalar within per-op tolerances") {
   const KernelTable& s = scalar_ref();
   for (std::string_view isa : available_isas()) {
