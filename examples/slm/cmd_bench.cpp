@@ -145,9 +145,11 @@ int bench(const BenchArgs& a) {
   std::vector<double> pp_rates, tg_rates;
   uint64_t tg_bytes = 0, tg_passes = 0;  // counted weight bytes of the generation passes
   for (int r = 0; r < a.reps + 1; ++r) {  // the first round warms caches and page mappings
+    // pp new tokens after the prefix; with -p 0 none (the prefix's last token is recomputed for its
+    // logits), or one when there is no prefix either
+    const int32_t fresh = a.pp > 0 ? a.pp : (a.depth == 0 ? 1 : 0);
     std::vector<int32_t> prompt = prefix;
-    prompt.resize(prefix.size() + static_cast<size_t>(a.pp > 0 || a.depth == 0 ? std::max(a.pp, 1) : 0));
-    for (size_t i = prefix.size(); i < prompt.size(); ++i) prompt[i] = tok(rng);
+    for (int32_t i = 0; i < fresh; ++i) prompt.push_back(tok(rng));
     session.truncate(a.depth);  // drops the last test's tokens, keeps the prefix
     session.prompt(prompt);
     const auto pt = session.last_prompt_timings();

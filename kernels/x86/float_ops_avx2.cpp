@@ -4,6 +4,7 @@
 // scalar tails for any n.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/fp16.h"
@@ -297,6 +298,31 @@ void exp_f32(const float* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] = std::exp(x[i]);
 }
 
+// softmax_factors (kernels.h) in chunks of rows: a scalar pass for the running maxima, whose exp
+// argument is -|sc - m| either way (m - sc = -(sc - m) exactly), then one exp_f32 call for the
+// chunk and the factors. The AVX-512 level scans the maxima in vectors as well.
+void softmax_factors(const float* score, int64_t n, float scale, float m, float* m_out, float* ms, float* vs) {
+  constexpr int64_t kChunk = 64;
+  alignas(32) float e[kChunk];
+  bool up[kChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t c = std::min(kChunk, n - i0);
+    for (int64_t i = 0; i < c; ++i) {
+      const float sc = score[i0 + i] * scale;
+      const float d = sc - m;
+      up[i] = d > 0.0f;  // sc > m (both false when either is NaN)
+      e[i] = -std::fabs(d);
+      m = sc > m ? sc : m;
+    }
+    exp_f32(e, e, c);
+    for (int64_t i = 0; i < c; ++i) {
+      ms[i0 + i] = up[i] ? e[i] : 1.0f;
+      vs[i0 + i] = up[i] ? 1.0f : e[i];
+    }
+  }
+  *m_out = m;
+}
+
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
   const __m256 av = _mm256_set1_ps(alpha);
   int64_t i = 0;
@@ -329,6 +355,7 @@ void add_float_ops_avx2(KernelTable& t) {
   t.axpy_f16_f32 = axpy_f16_f32;
   t.f32_to_f16_row = f32_to_f16_row;
   t.exp_f32 = exp_f32;
+  t.softmax_factors = softmax_factors;
   t.mad_f16 = mad_f16;
   t.scale_f16 = scale_f16;
   t.dot_f16_rows = dot_f16_rows;

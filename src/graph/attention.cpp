@@ -63,7 +63,6 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   scratch.vs.resize(nq);
   scratch.q.resize(nq);
   scratch.score.resize(nq);
-  scratch.member.resize(nq);
   int32_t lo = a.queries[0].first_pos, hi = a.queries[0].last_pos;
   for (size_t j = 0; j < nq; ++j) {
     const AttentionQuery& qj = a.queries[j];
@@ -74,55 +73,39 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
     lo = std::min(lo, qj.first_pos);
     hi = std::max(hi, qj.last_pos);
   }
-  // ggml's online softmax for query j over the n scores in its score buffer: the factors ms, vs of
-  // every row and the new running maximum from the softmax_factors kernel (a scalar pass over the
-  // scores with the softcap first, where there is one).
-  auto softmax_factors = [&](size_t j, int32_t n) {
-    float* q16 = scratch.f.data() + per_q * j;
-    float* ms = q16 + hd + 2;
-    float* vs = ms + bs;
-    float* score = vs + bs;
-    float scale = a.scale;
-    if (a.softcap > 0.0f) {
-      for (int32_t i = 0; i < n; ++i) score[i] = softcap(score[i] * a.scale, a.softcap);
-      scale = 1.0f;  // x * 1 is x
+  // The g queries of one block step sit in scratch.q / .ms / .vs / .score (see below); a query's
+  // running maximum m and sum s follow its q16: q[t][hd], q[t][hd + 1].
+  // ggml's online softmax for each: the factors ms, vs of every row and the new running maximum
+  // from the softmax_factors kernel (the softcap first, where there is one).
+  auto softmax_factors = [&](int64_t g, int32_t n) {
+    for (int64_t t = 0; t < g; ++t) {
+      float* q16 = scratch.q[static_cast<size_t>(t)];
+      float* score = scratch.score[static_cast<size_t>(t)];
+      float scale = a.scale;
+      if (a.softcap > 0.0f) {
+        for (int32_t i = 0; i < n; ++i) score[i] = softcap(score[i] * a.scale, a.softcap);
+        scale = 1.0f;  // x * 1 is x
+      }
+      K.softmax_factors(score, n, scale, q16[hd], &q16[hd], scratch.ms[static_cast<size_t>(t)],
+                        scratch.vs[static_cast<size_t>(t)]);
     }
-    K.softmax_factors(score, n, scale, q16[hd], &q16[hd], ms, vs);
   };
-  // The running sums s = s * ms + vs, row by row, of the group's queries, four side by side so their
-  // chains (a product and a sum per row) overlap.
+  // Then their running sums s = s * ms + vs, row by row, four queries side by side so their chains
+  // (a product and a sum per row) overlap.
   auto fold_sums = [&](int64_t g, int32_t n) {
-    auto step = [](float s, float m, float v) { return s * m + v; };
+    const auto at = [&](int64_t t) { return static_cast<size_t>(t); };
     int64_t t = 0;
     for (; t + 4 <= g; t += 4) {
-      float* st[4];
-      const float *ms[4], *vs[4];
-      float sv[4];
-      for (int k = 0; k < 4; ++k) {
-        st[k] = scratch.f.data() + per_q * scratch.member[static_cast<size_t>(t + k)] + hd + 1;
-        ms[k] = st[k] + 1;
-        vs[k] = ms[k] + bs;
-        sv[k] = *st[k];
-      }
-      float s0 = sv[0], s1 = sv[1], s2 = sv[2], s3 = sv[3];
-      for (int32_t i = 0; i < n; ++i) {
-        s0 = step(s0, ms[0][i], vs[0][i]);
-        s1 = step(s1, ms[1][i], vs[1][i]);
-        s2 = step(s2, ms[2][i], vs[2][i]);
-        s3 = step(s3, ms[3][i], vs[3][i]);
-      }
-      *st[0] = s0;
-      *st[1] = s1;
-      *st[2] = s2;
-      *st[3] = s3;
+      float s[4];
+      for (int k = 0; k < 4; ++k) s[k] = scratch.q[at(t + k)][hd + 1];
+      for (int32_t i = 0; i < n; ++i)
+        for (int k = 0; k < 4; ++k) s[k] = s[k] * scratch.ms[at(t + k)][i] + scratch.vs[at(t + k)][i];
+      for (int k = 0; k < 4; ++k) scratch.q[at(t + k)][hd + 1] = s[k];
     }
     for (; t < g; ++t) {
-      float* st = scratch.f.data() + per_q * scratch.member[static_cast<size_t>(t)] + hd + 1;
-      const float* ms = st + 1;
-      const float* vs = ms + bs;
-      float sum = *st;
-      for (int32_t i = 0; i < n; ++i) sum = step(sum, ms[i], vs[i]);
-      *st = sum;
+      float s = scratch.q[at(t)][hd + 1];
+      for (int32_t i = 0; i < n; ++i) s = s * scratch.ms[at(t)][i] + scratch.vs[at(t)][i];
+      scratch.q[at(t)][hd + 1] = s;
     }
   };
   for (int32_t p = lo; p <= hi;) {
@@ -144,12 +127,11 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
         scratch.ms[g] = q16 + hd + 2;
         scratch.vs[g] = q16 + hd + 2 + bs;
         scratch.score[g] = q16 + hd + 2 + 2 * bs;
-        scratch.member[g] = i;
         ++g;
         if (i != j) scratch.range[i] = {1, 0};  // taken
       }
       K.dot_f16_rows_multi(a.kv.k(r0) + a.kv_offset, stride, scratch.q.data(), g, hd, n, scratch.score.data());
-      for (int64_t i = 0; i < g; ++i) softmax_factors(scratch.member[static_cast<size_t>(i)], n);
+      softmax_factors(g, n);
       fold_sums(g, n);
       K.mad_f16_rows_multi(scratch.acc.data(), scratch.ms.data(), scratch.vs.data(), g, a.kv.v(r0) + a.kv_offset,
                            stride, n, hd);

@@ -36,12 +36,10 @@ struct AttentionScratch {
   std::vector<float> f;
   std::vector<uint16_t> h;
   std::vector<std::pair<int32_t, int32_t>> range;  // per query: its rows of the current cache block
-  // the queries of one block step that take the same rows: their indices, q, scores, V sums, factors
-  std::vector<size_t> member;
-  std::vector<const float*> q;
-  std::vector<float*> score;
+  // the queries of one block step that take the same rows: q (F16-rounded, then m and s), scores,
+  // V sums, softmax factors
+  std::vector<float*> q, score, ms, vs;
   std::vector<uint16_t*> acc;
-  std::vector<const float*> ms, vs;
 };
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch);
