@@ -1,46 +1,17 @@
-// Float ops of the transformer in NEON: rmsnorm, softmax, silu_mul, gelu_tanh_mul. Sums that the scalar reference
-// keeps in double (sum of squares, sum of exponentials) stay in double here too (two float64x2
-// accumulators), so only the exponential itself differs: exp4() below is within 2 ulp of expf.
+// Float ops of the transformer in NEON: rmsnorm and softmax in intrinsics; silu_mul and gelu_tanh_mul
+// are the portable (xsimd) ones of kernels/portable/activations.h at 4 lanes. Sums that the scalar
+// reference keeps in double (sum of squares, sum of exponentials) stay in double here too (two
+// float64x2 accumulators), so only the exponential itself differs: it is within 2 ulp of expf.
 #include <cmath>
 
 #include "kernels/arm/neon_kernels.h"
+#include "kernels/portable/activations.h"
 
 namespace slm::kernels::neon {
 namespace {
 
-// e^x for 4 lanes, within 2 ulp over the float range. x = k ln2 + r with k = round(x / ln2) and
-// |r| <= ln2 / 2 (ln2 split in two parts so r is exact to ~2^-32), e^r by its degree-7 Taylor
-// polynomial (truncation error 5e-9 relative), times 2^k built in the exponent bits.
-// x > 88.72 gives +inf, x < -87.33 gives +0 (e^x there is below the smallest normal float).
-inline float32x4_t exp4(float32x4_t x) {
-  const float32x4_t hi_limit = vdupq_n_f32(88.7228394f), lo_limit = vdupq_n_f32(-87.3365479f);
-  const uint32x4_t overflow = vcgtq_f32(x, hi_limit);
-  const uint32x4_t underflow = vcltq_f32(x, lo_limit);
-  const float32x4_t xc = vminq_f32(vmaxq_f32(x, lo_limit), hi_limit);
-
-  const float32x4_t k = vrndnq_f32(vmulq_n_f32(xc, 1.44269504088896341f));
-  float32x4_t r = vfmsq_n_f32(xc, k, 0.693359375f);  // ln2 high part: 9 significant bits, k * hi exact
-  r = vfmsq_n_f32(r, k, -2.12194440e-4f);            // ln2 low part
-
-  float32x4_t p = vdupq_n_f32(1.0f / 5040.0f);
-  p = vfmaq_f32(vdupq_n_f32(1.0f / 720.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f / 120.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f / 24.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f / 6.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(0.5f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
-  p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
-
-  // 2^k for k in [-126, 128]: split in two factors so k = 128 (x near the top limit) stays finite
-  const int32x4_t ki = vcvtq_s32_f32(k);
-  const int32x4_t k1 = vshrq_n_s32(ki, 1), k2 = vsubq_s32(ki, k1);
-  const float32x4_t s1 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k1, vdupq_n_s32(127)), 23));
-  const float32x4_t s2 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(k2, vdupq_n_s32(127)), 23));
-  float32x4_t e = vmulq_f32(vmulq_f32(p, s1), s2);
-  e = vbslq_f32(overflow, vdupq_n_f32(INFINITY), e);
-  e = vbslq_f32(underflow, vdupq_n_f32(0.0f), e);
-  return e;
-}
+// e^x for 4 lanes: the portable exponential (kernels/portable/activations.h), within 2 ulp of expf.
+inline float32x4_t exp4(float32x4_t x) { return portable::exp<xsimd::neon64>(x); }
 
 // The lanes of v added into a double accumulator pair.
 inline void add_to_double(float32x4_t v, float64x2_t& acc0, float64x2_t& acc1) {
@@ -101,52 +72,13 @@ void softmax(float* x, int64_t n) {
   for (; i < n; ++i) x[i] *= inv;
 }
 
-namespace {
-inline float32x4_t silu_mul4(float32x4_t g, float32x4_t u) {
-  const float32x4_t denom = vaddq_f32(vdupq_n_f32(1.0f), exp4(vnegq_f32(g)));
-  return vmulq_f32(vdivq_f32(g, denom), u);
-}
-}  // namespace
-
+// The gated activations are the portable ones, at 4 lanes.
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) vst1q_f32(out + i, silu_mul4(vld1q_f32(gate + i), vld1q_f32(up + i)));
-  if (i < n) {
-    // the tail through the same lanes (out may alias gate or up: read before writing)
-    float g[4] = {0, 0, 0, 0}, u[4] = {0, 0, 0, 0}, o[4];
-    for (int64_t j = i; j < n; ++j) {
-      g[j - i] = gate[j];
-      u[j - i] = up[j];
-    }
-    vst1q_f32(o, silu_mul4(vld1q_f32(g), vld1q_f32(u)));
-    for (int64_t j = i; j < n; ++j) out[j] = o[j - i];
-  }
+  portable::silu_mul_rows<xsimd::neon64>(gate, up, out, n);
 }
-
-namespace {
-// 0.5 g (1 + tanh(z)) = g / (1 + e^(-2z)), z = sqrt(2/pi) (g + 0.044715 g^3): no cancellation near
-// z = 0, and e^(-2z) -> inf / 0 gives the limits 0 and g exactly.
-inline float32x4_t gelu_tanh_mul4(float32x4_t g, float32x4_t u) {
-  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
-  constexpr float kCoefA = 0.044715f;
-  const float32x4_t inner = vmulq_f32(vmulq_n_f32(g, kSqrt2OverPi), vaddq_f32(vdupq_n_f32(1.0f), vmulq_n_f32(vmulq_f32(g, g), kCoefA)));
-  const float32x4_t denom = vaddq_f32(vdupq_n_f32(1.0f), exp4(vmulq_n_f32(inner, -2.0f)));
-  return vmulq_f32(vdivq_f32(g, denom), u);
-}
-}  // namespace
 
 void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) vst1q_f32(out + i, gelu_tanh_mul4(vld1q_f32(gate + i), vld1q_f32(up + i)));
-  if (i < n) {
-    float g[4] = {0, 0, 0, 0}, u[4] = {0, 0, 0, 0}, o[4];
-    for (int64_t j = i; j < n; ++j) {
-      g[j - i] = gate[j];
-      u[j - i] = up[j];
-    }
-    vst1q_f32(o, gelu_tanh_mul4(vld1q_f32(g), vld1q_f32(u)));
-    for (int64_t j = i; j < n; ++j) out[j] = o[j - i];
-  }
+  portable::gelu_tanh_mul_rows<xsimd::neon64>(gate, up, out, n);
 }
 
 }  // namespace slm::kernels::neon

@@ -1,22 +1,29 @@
-// AVX2 float ops of the transformer: rmsnorm, softmax, silu_mul, gelu_tanh_mul, rope and the F16
-// KV-cache helpers (dot_f16_f32, axpy_f16_f32, f32_to_f16_row). Sums that the scalar code takes in double
-// (squares, exponentials) are taken in double here too, 4 lanes at a time; the rest is 8 floats per step with
-// scalar tails for any n.
+// AVX2 float ops of the transformer: rmsnorm, softmax, rope and the F16 KV-cache helpers (dot_f16_f32,
+// axpy_f16_f32, f32_to_f16_row) in intrinsics; silu_mul and gelu_tanh_mul (and softmax's exponential)
+// are the portable (xsimd) code of kernels/portable/activations.h at 8 lanes. Sums that the scalar code
+// takes in double (squares, exponentials) are taken in double here too, 4 lanes at a time; the rest is
+// 8 floats per step with scalar tails for any n.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
 
 #include "kernels/fp16.h"
+#include "kernels/portable/activations.h"
 #include "kernels/scalar/scalar.h"
 #include "kernels/x86/exp_glibc.h"
 #include "kernels/x86/f16_rows.h"
 #include "kernels/x86/simd_util.h"
-#include "kernels/x86/vec_exp.h"
 #include "kernels/x86/x86.h"
 
 namespace slm::kernels::x86 {
 namespace {
+
+// The portable code's instruction set here: AVX2 with FMA (xsimd::avx2 alone would split fma).
+using Avx2Fma = xsimd::fma3<xsimd::avx2>;
+
+// e^x for 8 lanes: the portable exponential (kernels/portable/activations.h), within 2 ulp of expf.
+inline __m256 exp8(__m256 x) { return portable::exp<Avx2Fma>(x); }
 
 inline __m256d widen_add(__m256d acc, __m256 v) {
   acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
@@ -70,41 +77,13 @@ void softmax(float* x, int64_t n) {
   for (; i < n; ++i) x[i] *= inv;
 }
 
+// The gated activations are the portable ones, at 8 lanes.
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-  const __m256 one = _mm256_set1_ps(1.0f), sign = _mm256_set1_ps(-0.0f);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 g = _mm256_loadu_ps(gate + i);
-    const __m256 e = exp8(_mm256_xor_ps(g, sign));
-    const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, e));
-    _mm256_storeu_ps(out + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
-  }
-  for (; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
+  portable::silu_mul_rows<Avx2Fma>(gate, up, out, n);
 }
 
-// 0.5 g (1 + tanh(z)) = g / (1 + e^(-2z)), z = sqrt(2/pi) (g + 0.044715 g^3), as the NEON version:
-// no cancellation near z = 0, and e^(-2z) -> inf / 0 gives the limits 0 and g exactly.
 void gelu_tanh_mul(const float* gate, const float* up, float* out, int64_t n) {
-  constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f;
-  constexpr float kCoefA = 0.044715f;
-  const __m256 one = _mm256_set1_ps(1.0f), c = _mm256_set1_ps(kSqrt2OverPi), a = _mm256_set1_ps(kCoefA),
-               m2 = _mm256_set1_ps(-2.0f);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 g = _mm256_loadu_ps(gate + i);
-    const __m256 inner =
-        _mm256_mul_ps(_mm256_mul_ps(g, c), _mm256_add_ps(one, _mm256_mul_ps(_mm256_mul_ps(g, g), a)));
-    const __m256 denom = _mm256_add_ps(one, exp8(_mm256_mul_ps(inner, m2)));
-    _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_div_ps(g, denom), _mm256_loadu_ps(up + i)));
-  }
-  for (; i < n; ++i) {
-    const float g = gate[i];
-    const float inner = kSqrt2OverPi * g * (1.0f + kCoefA * g * g);
-    out[i] = g / (1.0f + std::exp(-2.0f * inner)) * up[i];
-  }
+  portable::gelu_tanh_mul_rows<Avx2Fma>(gate, up, out, n);
 }
 
 // Rotary embedding, 8 angles per step, each output x0 cos - x1 sin or x0 sin + x1 cos with separately

@@ -435,6 +435,47 @@ TEST_CASE("softmax_factors of every level gives the scalar reference's bits") {
   }
 }
 
+// The gated activations (and softmax) of the vector levels share one exponential, written once with
+// xsimd (kernels/portable/activations.h). Over the whole float range it must stay within a few ulp of
+// the scalar reference and give the exact limits where e^x overflows or underflows.
+TEST_CASE("gated activations and softmax of every level hold across the float range") {
+  const KernelTable& s = scalar_ref();
+  std::vector<float> g;
+  for (float v = -104.0f; v <= 104.0f; v += 0.0137f) g.push_back(v);
+  for (float v : {-88.8f, -88.72f, -87.34f, -87.33f, 87.33f, 88.72f, 88.73f, 0.0f, -0.0f, 1e-30f, -1e-30f}) g.push_back(v);
+  const int64_t n = static_cast<int64_t>(g.size());
+  std::vector<float> up(g.size());
+  for (size_t i = 0; i < up.size(); ++i) up[i] = i % 3 == 0 ? 1.0f : (i % 3 == 1 ? -0.5f : 2.0f);
+  std::vector<float> a(g.size()), b(g.size());
+  for (std::string_view isa : available_isas()) {
+    INFO(isa);
+    const KernelTable& k = *table_for(isa);
+    s.silu_mul(g.data(), up.data(), a.data(), n);
+    k.silu_mul(g.data(), up.data(), b.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      INFO("g " << g[i]);
+      REQUIRE(std::isfinite(b[i]));
+      REQUIRE(std::fabs(a[i] - b[i]) <= 2e-6 * std::fabs(g[i] * up[i]) + 1e-30);
+    }
+    s.gelu_tanh_mul(g.data(), up.data(), a.data(), n);
+    k.gelu_tanh_mul(g.data(), up.data(), b.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      INFO("g " << g[i]);
+      REQUIRE(std::isfinite(b[i]));
+      REQUIRE(std::fabs(a[i] - b[i]) <= 2e-6 * std::fabs(g[i] * up[i]) + 1e-30);
+    }
+    // Large positive gates pass through exactly (e^-g is 0 or below an ulp of 1): silu(g) u = g u.
+    for (int64_t i = 0; i < n; ++i)
+      if (g[i] > 20.0f) REQUIRE(b[i] == g[i] * up[i]);
+    // A softmax spread over 200: the smallest terms underflow (scalar: denormals; vector: 0 or denormals).
+    a = g;
+    b = g;
+    s.softmax(a.data(), n);
+    k.softmax(b.data(), n);
+    for (int64_t i = 0; i < n; ++i) REQUIRE(std::fabs(a[i] - b[i]) <= 1e-5 * a[i] + 1e-9);
+  }
+}
+
 TEST_CASE("float ops of every level equal scalar within per-op tolerances") {
   const KernelTable& s = scalar_ref();
   for (std::string_view isa : available_isas()) {
