@@ -1,6 +1,7 @@
 // AVX-512 float ops: the F16 flash-attention accumulator over many cache rows with the whole of a
 // 64-dimension head in 4 zmm registers (twice the width of the AVX2 version). Rounding to F16 after
-// every step is exact arithmetic, so the result is bit-identical at every level; the other float ops
+// every step is exact arithmetic, so the result is bit-identical at every level. The gated activations
+// are the portable (xsimd) ones of kernels/portable/activations.h at 16 lanes; the other float ops
 // come from the AVX2 table.
 // GCC 12 reports its own _mm512_undefined_*() placeholders in avx512fintrin.h as uninitialized.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -15,6 +16,7 @@
 
 #include <cmath>
 
+#include "kernels/portable/activations.h"
 #include "kernels/scalar/scalar.h"
 #include "kernels/x86/exp_glibc.h"
 #include "kernels/x86/f16_rows.h"
@@ -233,9 +235,19 @@ void softmax_factors(const float* score, int64_t n, float scale, float m, float*
   scalar::softmax_factors(score + i, n - i, scale, m, m_out, ms + i, vs + i);
 }
 
+void silu_mul_avx512(const float* gate, const float* up, float* out, int64_t n) {
+  portable::silu_mul_rows<xsimd::avx512bw>(gate, up, out, n);
+}
+
+void gelu_tanh_mul_avx512(const float* gate, const float* up, float* out, int64_t n) {
+  portable::gelu_tanh_mul_rows<xsimd::avx512bw>(gate, up, out, n);
+}
+
 }  // namespace
 
 void add_float_ops_avx512(KernelTable& t) {
+  t.silu_mul = silu_mul_avx512;
+  t.gelu_tanh_mul = gelu_tanh_mul_avx512;
   t.softmax_factors = softmax_factors;
   t.dot_f16_rows = dot_f16_rows;
   t.dot_f16_rows_multi = dot_f16_rows_multi;
