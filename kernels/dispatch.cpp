@@ -76,7 +76,7 @@ const KnownLevel* find_known(std::string_view name) {
 
 // Entries `over` provides replace those of `base`; the rest stay. Listing every field by hand is
 // deliberate; the assert below trips when a field is added without being listed here.
-static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 3 * kDTypeSlots + 17),
+static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 3 * kDTypeSlots + 18),
               "KernelTable changed: update overlay()");
 KernelTable overlay(const KernelTable& base, const KernelTable& over) {
   KernelTable t = base;
@@ -95,6 +95,7 @@ KernelTable overlay(const KernelTable& base, const KernelTable& over) {
   if (over.dot_f16_f32) t.dot_f16_f32 = over.dot_f16_f32;
   if (over.axpy_f16_f32) t.axpy_f16_f32 = over.axpy_f16_f32;
   if (over.f32_to_f16_row) t.f32_to_f16_row = over.f32_to_f16_row;
+  if (over.f16_to_f32_row) t.f16_to_f32_row = over.f16_to_f32_row;
   if (over.exp_f32) t.exp_f32 = over.exp_f32;
   if (over.softmax_factors) t.softmax_factors = over.softmax_factors;
   if (over.mad_f16) t.mad_f16 = over.mad_f16;

@@ -114,6 +114,8 @@ struct KernelTable {
   void (*axpy_f16_f32)(float alpha, const uint16_t* x, float* y, int64_t n);
   // y[i] = fp16(x[i]), round to nearest even.
   void (*f32_to_f16_row)(const float* x, uint16_t* y, int64_t n);
+  // y[i] = float(x[i]) (x in fp16 bits): exact; NaNs keep their payload with the quiet bit set.
+  void (*f16_to_f32_row)(const uint16_t* x, float* y, int64_t n);
   // The F16 accumulator of llama.cpp's flash attention (ggml_vec_mad_f16, ggml_vec_scale_f16), every
   // result rounded to F16 (nearest even), so bit-exact at every level:
   //   mad_f16:   acc[i] = fp16(fma(float(v[i]), s, float(acc[i])))

@@ -51,4 +51,14 @@ void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
   for (; i < n; ++i) y[i] = float_to_half(x[i]);
 }
 
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const float16x8_t h = vreinterpretq_f16_u16(vld1q_u16(x + i));
+    vst1q_f32(y + i, vcvt_f32_f16(vget_low_f16(h)));
+    vst1q_f32(y + i + 4, vcvt_high_f32_f16(h));
+  }
+  for (; i < n; ++i) y[i] = half_to_float(x[i]);
+}
+
 }  // namespace slm::kernels::neon

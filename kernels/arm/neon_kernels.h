@@ -65,6 +65,7 @@ void dot_f16_rows_multi(const uint16_t* k, size_t stride, const float* const* q,
                         float* const* out);
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 
 // ---- helpers ----------------------------------------------------------------------------------------
 

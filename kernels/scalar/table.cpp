@@ -24,6 +24,7 @@ const KernelTable& scalar_table() {
     t.dot_f16_f32 = scalar::dot_f16_f32;
     t.axpy_f16_f32 = scalar::axpy_f16_f32;
     t.f32_to_f16_row = scalar::f32_to_f16_row;
+    t.f16_to_f32_row = scalar::f16_to_f32_row;
     t.exp_f32 = scalar::exp_f32;
     t.softmax_factors = scalar::softmax_factors;
     t.mad_f16 = scalar::mad_f16;

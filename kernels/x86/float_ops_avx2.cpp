@@ -318,6 +318,13 @@ void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
   for (; i < n; ++i) y[i] = f32_to_fp16(x[i]);
 }
 
+void f16_to_f32_row(const uint16_t* x, float* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
+  for (; i < n; ++i) y[i] = fp16_to_f32(x[i]);
+}
+
 }  // namespace
 
 void dot_f16_rows_avx2(const uint16_t* k, size_t stride, const float* q, int64_t hd, int64_t n, float* out) {
@@ -333,6 +340,7 @@ void add_float_ops_avx2(KernelTable& t) {
   t.dot_f16_f32 = dot_f16_f32;
   t.axpy_f16_f32 = axpy_f16_f32;
   t.f32_to_f16_row = f32_to_f16_row;
+  t.f16_to_f32_row = f16_to_f32_row;
   t.exp_f32 = exp_f32;
   t.softmax_factors = softmax_factors;
   t.mad_f16 = mad_f16;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/fp16.h"
 #include "kernels/kernels.h"
 
 namespace slm {
@@ -56,7 +55,7 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   // per query: q16 [hd], m, s, then its factors ms, vs and its scores [block_size each]
   const size_t per_q = static_cast<size_t>(hd) + 2 + 3 * static_cast<size_t>(bs);
   scratch.f.resize(per_q * nq);
-  scratch.h.assign(static_cast<size_t>(hd) * nq, 0);  // +0.0 in F16
+  scratch.h.resize(static_cast<size_t>(hd) * nq);  // first each q in F16, then the V sums
   scratch.range.resize(nq);
   scratch.acc.resize(nq);
   scratch.ms.resize(nq);
@@ -67,12 +66,15 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   for (size_t j = 0; j < nq; ++j) {
     const AttentionQuery& qj = a.queries[j];
     float* q16 = scratch.f.data() + per_q * j;
-    for (int64_t i = 0; i < hd; ++i) q16[i] = kernels::fp16_to_f32(kernels::f32_to_fp16(qj.q[i]));
+    uint16_t* qh = scratch.h.data() + static_cast<size_t>(hd) * j;
+    K.f32_to_f16_row(qj.q, qh, hd);
+    K.f16_to_f32_row(qh, q16, hd);
     q16[hd] = -INFINITY;  // m
     q16[hd + 1] = 0.0f;   // s
     lo = std::min(lo, qj.first_pos);
     hi = std::max(hi, qj.last_pos);
   }
+  std::fill(scratch.h.begin(), scratch.h.end(), uint16_t{0});  // the V sums start at +0.0
   // The g queries of one block step sit in scratch.q / .ms / .vs / .score (see below); a query's
   // running maximum m and sum s follow its q16: q[t][hd], q[t][hd + 1].
   // ggml's online softmax for each: the factors ms, vs of every row and the new running maximum
@@ -141,8 +143,9 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   for (size_t j = 0; j < nq; ++j) {
     const float s = scratch.f[per_q * j + static_cast<size_t>(hd) + 1];
     const float inv = s == 0.0f ? 0.0f : 1.0f / s;
-    const uint16_t* acc = scratch.h.data() + static_cast<size_t>(hd) * j;
-    for (int64_t i = 0; i < hd; ++i) a.queries[j].out[i] = kernels::fp16_to_f32(acc[i]) * inv;
+    float* out = a.queries[j].out;
+    K.f16_to_f32_row(scratch.h.data() + static_cast<size_t>(hd) * j, out, hd);
+    for (int64_t i = 0; i < hd; ++i) out[i] *= inv;
   }
 }
 

@@ -79,6 +79,7 @@ TEST_CASE("available_isas lists scalar first and every level has a complete tabl
     CHECK(static_cast<bool>(k->dot_f16_f32));
     CHECK(static_cast<bool>(k->axpy_f16_f32));
     CHECK(static_cast<bool>(k->f32_to_f16_row));
+    CHECK(static_cast<bool>(k->f16_to_f32_row));
     CHECK(static_cast<bool>(k->mad_f16));
     CHECK(static_cast<bool>(k->scale_f16));
     CHECK(static_cast<bool>(k->dot_f16_rows));
@@ -473,6 +474,22 @@ TEST_CASE("gated activations and softmax of every level hold across the float ra
     s.softmax(a.data(), n);
     k.softmax(b.data(), n);
     for (int64_t i = 0; i < n; ++i) REQUIRE(std::fabs(a[i] - b[i]) <= 1e-5 * a[i] + 1e-9);
+  }
+}
+
+TEST_CASE("f16_to_f32_row of every level converts all 65536 halves exactly") {
+  std::vector<uint16_t> h(65536 + 5);  // + 5: a tail past the vector steps
+  for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint16_t>(i);
+  std::vector<float> y(h.size());
+  for (std::string_view isa : available_isas()) {
+    INFO(isa);
+    const KernelTable& k = *table_for(isa);
+    std::fill(y.begin(), y.end(), -1.0f);
+    k.f16_to_f32_row(h.data(), y.data(), static_cast<int64_t>(h.size()));
+    for (size_t i = 0; i < h.size(); ++i) {
+      INFO("half " << h[i]);
+      REQUIRE(std::bit_cast<uint32_t>(y[i]) == std::bit_cast<uint32_t>(kernels::fp16_to_f32(h[i])));
+    }
   }
 }
 
