@@ -53,7 +53,7 @@ void quantize_q8_0(const float* x, void* vy, int64_t n) {
     }
     const float d = hmax(amax) / 127;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = f32_to_fp16(d);
+    y[i].d = _cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT);  // F16C: the same rounding as f32_to_fp16
     const __m256 idv = _mm256_set1_ps(id);
     __m256i q[4];
     for (int k = 0; k < 4; ++k) q[k] = _mm256_cvtps_epi32(round_away(_mm256_mul_ps(v[k], idv)));
