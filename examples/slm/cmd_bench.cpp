@@ -26,80 +26,9 @@ struct BenchArgs {
   int32_t reps = 3;
   int32_t depth = 0;  // tokens already in the cache before each test (llama-bench's -d)
   bool json = false;
-  std::string synthetic;  // TYPE[:SHAPE], see synthetic_model()
+  std::string synthetic;  // TYPE[:SHAPE], see slm::peers_synthetic_model()
   bool huge_pages = false;
 };
-
-// Random-weight models of the shapes PEERS.md's llama.cpp figures were measured on, written once into
-// the temporary directory and reused. TYPE[:SHAPE]:
-//   llama1b (default)  Llama 3.2 1B: dim 2048, 16 layers, 32 heads, 8 KV, FFN 8192, 32,000 tokens, tied
-//   moe32 / dense32    qwen3(moe) dim 1024, 8 layers, 16 heads of 128, 4 KV: 32 experts top-4 of FFN
-//                      512, or dense FFN 2048 (the same active size)
-//   moe64 / dense64    the same with 64 experts top-2 of FFN 512, or dense FFN 1024
-std::string synthetic_model(const std::string& arg) {
-  const size_t colon = arg.find(':');
-  const std::string type = arg.substr(0, colon);
-  const std::string shape = colon == std::string::npos ? "llama1b" : arg.substr(colon + 1);
-  slm::SyntheticSpec s;
-  s.distinct_rows = 64;
-  s.context_length = 4096;
-  s.tied_embeddings = true;
-  if (shape == "llama1b") {
-    s.architecture = "llama";
-    s.n_layers = 16;
-    s.d_model = 2048;
-    s.n_heads = 32;
-    s.n_kv_heads = 8;
-    s.ffn_dim = 8192;
-    s.vocab_size = 32000;
-    s.rope_theta = 500000.0f;
-  } else if (shape == "moe32" || shape == "dense32" || shape == "moe64" || shape == "dense64") {
-    const bool moe = shape.starts_with("moe");
-    const bool wide = shape.ends_with("32");
-    s.architecture = moe ? "qwen3moe" : "qwen3";
-    s.n_layers = 8;
-    s.d_model = 1024;
-    s.n_heads = 16;
-    s.head_dim = 128;
-    s.n_kv_heads = 4;
-    s.qk_norm = true;
-    s.vocab_size = 32000;
-    s.rope_theta = 1000000.0f;
-    if (moe) {
-      s.n_experts = wide ? 32 : 64;
-      s.n_experts_used = wide ? 4 : 2;
-      s.expert_ffn_dim = 512;
-      s.ffn_dim = 512;
-    } else {
-      s.ffn_dim = wide ? 2048 : 1024;
-    }
-  } else {
-    throw slm::Error(slm::ErrorKind::invalid_argument, "--synthetic " + arg,
-                     "shape must be llama1b, moe32, dense32, moe64 or dense64");
-  }
-  if (type == "q4_0") {
-    s.matrix_type = slm::DType::Q4_0;
-    s.embedding_type = slm::DType::Q6_K;  // llama-quantize's choice for the (tied) output tensor
-  } else if (type == "q4_k_m") {
-    s.matrix_type = slm::DType::Q4_K;
-    s.embedding_type = slm::DType::Q6_K;
-    s.q4_k_m_mix = true;
-  } else if (type == "q8_0") {
-    s.matrix_type = s.embedding_type = slm::DType::Q8_0;
-  } else if (type == "f16") {
-    s.matrix_type = s.embedding_type = slm::DType::F16;
-  } else {
-    throw slm::Error(slm::ErrorKind::invalid_argument, "--synthetic " + arg, "type must be q4_0, q4_k_m, q8_0 or f16");
-  }
-  const auto path = std::filesystem::temp_directory_path() / ("slm-synthetic-" + shape + "-" + type + ".gguf");
-  if (!std::filesystem::exists(path)) {
-    std::fprintf(stderr, "slm bench: writing %s (random weights)\n", path.c_str());
-    const auto tmp = path.string() + ".partial";
-    slm::write_synthetic_model(s, tmp);
-    std::filesystem::rename(tmp, path);
-  }
-  return path.string();
-}
 
 struct Stat {
   double mean = 0, sd = 0, best = 0;  // best: the fastest repetition, the least disturbed on a shared machine
@@ -119,7 +48,7 @@ Stat stat(const std::vector<double>& v) {
 int bench(const BenchArgs& a) {
   if (a.model.empty() == a.synthetic.empty())
     throw slm::Error(slm::ErrorKind::invalid_argument, "slm bench", "give either MODEL or --synthetic TYPE");
-  slm::Model model = slm::Model::load(a.synthetic.empty() ? slm::cli::resolve_model(a.model) : synthetic_model(a.synthetic),
+  slm::Model model = slm::Model::load(a.synthetic.empty() ? slm::cli::resolve_model(a.model) : slm::peers_synthetic_model(a.synthetic).string(),
                                       {.huge_pages = a.huge_pages});
   const slm::ModelInfo info = model.info();
   const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));

@@ -1,6 +1,8 @@
 #include "src/model/synthetic.h"
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <random>
 #include <string>
@@ -179,6 +181,71 @@ void write_synthetic_model(const SyntheticSpec& s, const std::filesystem::path& 
     }
   }
   w.write_file(path);
+}
+
+std::filesystem::path peers_synthetic_model(const std::string& arg) {
+  const size_t colon = arg.find(':');
+  const std::string type = arg.substr(0, colon);
+  const std::string shape = colon == std::string::npos ? "llama1b" : arg.substr(colon + 1);
+  SyntheticSpec s;
+  s.distinct_rows = 64;
+  s.context_length = 4096;
+  s.tied_embeddings = true;
+  if (shape == "llama1b") {
+    s.architecture = "llama";
+    s.n_layers = 16;
+    s.d_model = 2048;
+    s.n_heads = 32;
+    s.n_kv_heads = 8;
+    s.ffn_dim = 8192;
+    s.vocab_size = 32000;
+    s.rope_theta = 500000.0f;
+  } else if (shape == "moe32" || shape == "dense32" || shape == "moe64" || shape == "dense64") {
+    const bool moe = shape.starts_with("moe");
+    const bool wide = shape.ends_with("32");
+    s.architecture = moe ? "qwen3moe" : "qwen3";
+    s.n_layers = 8;
+    s.d_model = 1024;
+    s.n_heads = 16;
+    s.head_dim = 128;
+    s.n_kv_heads = 4;
+    s.qk_norm = true;
+    s.vocab_size = 32000;
+    s.rope_theta = 1000000.0f;
+    if (moe) {
+      s.n_experts = wide ? 32 : 64;
+      s.n_experts_used = wide ? 4 : 2;
+      s.expert_ffn_dim = 512;
+      s.ffn_dim = 512;
+    } else {
+      s.ffn_dim = wide ? 2048 : 1024;
+    }
+  } else {
+    throw Error(ErrorKind::invalid_argument, "synthetic model " + arg,
+                     "shape must be llama1b, moe32, dense32, moe64 or dense64");
+  }
+  if (type == "q4_0") {
+    s.matrix_type = DType::Q4_0;
+    s.embedding_type = DType::Q6_K;  // llama-quantize's choice for the (tied) output tensor
+  } else if (type == "q4_k_m") {
+    s.matrix_type = DType::Q4_K;
+    s.embedding_type = DType::Q6_K;
+    s.q4_k_m_mix = true;
+  } else if (type == "q8_0") {
+    s.matrix_type = s.embedding_type = DType::Q8_0;
+  } else if (type == "f16") {
+    s.matrix_type = s.embedding_type = DType::F16;
+  } else {
+    throw Error(ErrorKind::invalid_argument, "synthetic model " + arg, "type must be q4_0, q4_k_m, q8_0 or f16");
+  }
+  const auto path = std::filesystem::temp_directory_path() / ("slm-synthetic-" + shape + "-" + type + ".gguf");
+  if (!std::filesystem::exists(path)) {
+    std::fprintf(stderr, "slm: writing %s (random weights, once)\n", path.c_str());
+    const auto tmp = path.string() + ".partial";
+    write_synthetic_model(s, tmp);
+    std::filesystem::rename(tmp, path);
+  }
+  return path;
 }
 
 }  // namespace slm

@@ -48,4 +48,13 @@ struct SyntheticSpec {
 // (e.g. d_model not a multiple of 256 with a K-quant).
 void write_synthetic_model(const SyntheticSpec& spec, const std::filesystem::path& path);
 
+// Random-weight models of the shapes PEERS.md's llama.cpp figures were measured on, written once into
+// the temporary directory and reused. TYPE[:SHAPE]:
+//   llama1b (default)  Llama 3.2 1B: dim 2048, 16 layers, 32 heads, 8 KV, FFN 8192, 32,000 tokens, tied
+//   moe32 / dense32    qwen3(moe) dim 1024, 8 layers, 16 heads of 128, 4 KV: 32 experts top-4 of FFN
+//                      512, or dense FFN 2048 (the same active size)
+//   moe64 / dense64    the same with 64 experts top-2 of FFN 512, or dense FFN 1024
+// Returns the file's path; throws slm::Error(invalid_argument) for an unknown TYPE or SHAPE.
+std::filesystem::path peers_synthetic_model(const std::string& type_and_shape);
+
 }  // namespace slm
