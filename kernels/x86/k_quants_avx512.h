@@ -331,45 +331,65 @@ struct Q6KOps {
 
 // ---- matrix-vector tiles and the MatmulFn, for Q4KOps and Q6KOps ----------------------------------
 
-// NR rows side by side: the activation block is prepared once per super-block for all of them, and
-// the rows' streams are prefetched PF blocks ahead (prefetch.h).
-template <class Ops, int NR, int PF>
-inline void kquant_matvec_tile(const MatmulArgs& a, int64_t r0, const typename Ops::Consts& c) {
+// NR rows side by side for NT tokens (t0 .. t0 + NT - 1): each token's activation block is prepared
+// once per super-block for all the rows, and the rows' streams are prefetched PF blocks ahead
+// (prefetch.h). Each (row, token) sum takes exactly the steps of the one-token tile, so a few
+// tokens together give the bits each gets alone, while the weights stream from memory once.
+template <class Ops, int NR, int PF, int NT = 1>
+inline void kquant_matvec_tile(const MatmulArgs& a, int64_t r0, const typename Ops::Consts& c, int64_t t0 = 0) {
   using Block = typename Ops::Block;
   const int64_t nb = a.cols / kQK_K;
-  const auto* x = reinterpret_cast<const block_q8_K*>(a.x);
+  const block_q8_K* x[NT];
+  for (int t = 0; t < NT; ++t) x[t] = reinterpret_cast<const block_q8_K*>(a.x + static_cast<size_t>(t0 + t) * a.x_row_bytes);
   const uint8_t* rows[NR];
-  __m512 acc[NR];
+  __m512 acc[NT][NR];
   for (int r = 0; r < NR; ++r) {
     rows[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
-    acc[r] = _mm512_setzero_ps();
+    for (int t = 0; t < NT; ++t) acc[t][r] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
-    const typename Ops::Act act = Ops::act(x[b]);
+    typename Ops::Act act[NT];
+    for (int t = 0; t < NT; ++t) act[t] = Ops::act(x[t][b]);
     if constexpr (PF > 0)
       prefetch_row_streams<NR>(rows, a.w_row_bytes, static_cast<size_t>(b) * sizeof(Block), sizeof(Block),
                                PF * sizeof(Block));
-    for (int r = 0; r < NR; ++r) Ops::row_block(reinterpret_cast<const Block*>(rows[r])[b], act, c, acc[r]);
+    for (int r = 0; r < NR; ++r)
+      for (int t = 0; t < NT; ++t) Ops::row_block(reinterpret_cast<const Block*>(rows[r])[b], act[t], c, acc[t][r]);
   }
-  for (int r = 0; r < NR; ++r) a.y[r0 + r] = _mm512_reduce_add_ps(acc[r]);
+  for (int t = 0; t < NT; ++t)
+    for (int r = 0; r < NR; ++r) a.y[(t0 + t) * a.ldy + r0 + r] = _mm512_reduce_add_ps(acc[t][r]);
 }
 
-// The MatmulFn: one token in tiles of kMatvecRows (then 4, then 1) rows; several tokens through
-// tile_driver.h with the 512-bit block kernel.
+// Rows [row_begin, row_end) for NT tokens from t0: tiles of NR rows, then 4, then 1.
+template <class Ops, int NR, int NT>
+inline void kquant_matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end, const typename Ops::Consts& c,
+                               int64_t t0) {
+  int64_t r = row_begin;
+  for (; r + NR <= row_end; r += NR) kquant_matvec_tile<Ops, NR, kPrefetchBlocks, NT>(a, r, c, t0);
+  if constexpr (NR > 4) {
+    if (r + 4 <= row_end) {
+      kquant_matvec_tile<Ops, 4, kPrefetchBlocks, NT>(a, r, c, t0);
+      r += 4;
+    }
+  }
+  for (; r < row_end; ++r) kquant_matvec_tile<Ops, 1, 0, NT>(a, r, c, t0);
+}
+
+// The MatmulFn. One token: tiles of kMatvecRows rows. A few tokens (below kPanelMinTokens, where the
+// graph does not use the panels: several sequences decoding together): the same tiles over token
+// pairs, so the weights stream once per pair and each result has the one-token bits. More tokens
+// through tile_driver.h with the 512-bit block kernel.
 template <class Ops>
 void matmul_kquant_avx512(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
-  if (a.n_tokens != 1) {
+  const typename Ops::Consts& c = Ops::consts();
+  if (a.n_tokens >= kPanelMinTokens) {
     matmul_tiled<typename Ops::Kernel512, kMatmulRows, kMatmulTokens>(a, row_begin, row_end);
     return;
   }
-  const typename Ops::Consts& c = Ops::consts();
-  int64_t r = row_begin;
-  for (; r + kMatvecRows <= row_end; r += kMatvecRows) kquant_matvec_tile<Ops, kMatvecRows, kPrefetchBlocks>(a, r, c);
-  if (r + 4 <= row_end) {
-    kquant_matvec_tile<Ops, 4, kPrefetchBlocks>(a, r, c);
-    r += 4;
-  }
-  for (; r < row_end; ++r) kquant_matvec_tile<Ops, 1, 0>(a, r, c);
+  int64_t t = 0;
+  for (; t + 4 <= a.n_tokens; t += 4) kquant_matvec_rows<Ops, 4, 4>(a, row_begin, row_end, c, t);
+  for (; t + 2 <= a.n_tokens; t += 2) kquant_matvec_rows<Ops, kMatvecRows / 2, 2>(a, row_begin, row_end, c, t);
+  if (t < a.n_tokens) kquant_matvec_rows<Ops, kMatvecRows, 1>(a, row_begin, row_end, c, t);
 }
 
 }  // namespace

@@ -160,15 +160,20 @@ inline float leftover_blocks(const MatmulArgs& a, const uint8_t* w_row, const ui
   return hsum(tail);
 }
 
-// Matrix-vector (one token), NR rows side by side: 4-block steps, then the leftover blocks.
-template <class K, int NR>
-inline void matvec_tile(const MatmulArgs& a, int64_t r0) {
+// Matrix-vector, NR rows side by side for NT tokens (t0 .. t0 + NT - 1): 4-block steps, then the
+// leftover blocks. Each weight step is decoded once for the NT tokens, and each (row, token) sum
+// takes exactly the steps of the one-token tile, so a few tokens together (several sequences
+// decoding at once) give the bits each gets alone while the weights stream from memory once.
+template <class K, int NR, int NT = 1>
+inline void matvec_tile(const MatmulArgs& a, int64_t r0, int64_t t0 = 0) {
   const int64_t nq = a.cols / 128;
   const uint8_t* w[NR];
-  __m512 acc[NR];
+  const uint8_t* x[NT];
+  __m512 acc[NT][NR];
+  for (int t = 0; t < NT; ++t) x[t] = a.x + static_cast<size_t>(t0 + t) * a.x_row_bytes;
   for (int r = 0; r < NR; ++r) {
     w[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
-    acc[r] = _mm512_setzero_ps();
+    for (int t = 0; t < NT; ++t) acc[t][r] = _mm512_setzero_ps();
   }
   // Generation streams each weight row once. The rows of a tile are read side by side (16 streams
   // in flight) and each step prefetches 4 steps ahead along the rows' streams (prefetch.h; measured
@@ -177,10 +182,25 @@ inline void matvec_tile(const MatmulArgs& a, int64_t r0) {
   constexpr size_t kPrefetchDist = 4 * K::kBytes;
   for (int64_t q = 0; q < nq; ++q) {
     prefetch_row_streams<NR>(w, a.w_row_bytes, static_cast<size_t>(q) * K::kBytes, K::kBytes, kPrefetchDist);
-    const XQuad xq = load_x_quad<K::kOffsetShift>(a.x + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));
-    for (int r = 0; r < NR; ++r) acc[r] = quad_dot(K::load(w[r] + static_cast<size_t>(q) * K::kBytes), xq, acc[r]);
+    XQuad xq[NT];
+    for (int t = 0; t < NT; ++t)
+      xq[t] = load_x_quad<K::kOffsetShift>(x[t] + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));
+    for (int r = 0; r < NR; ++r) {
+      const Quad wq = K::load(w[r] + static_cast<size_t>(q) * K::kBytes);
+      for (int t = 0; t < NT; ++t) acc[t][r] = quad_dot(wq, xq[t], acc[t][r]);
+    }
   }
-  for (int r = 0; r < NR; ++r) a.y[r0 + r] = _mm512_reduce_add_ps(acc[r]) + leftover_blocks<K>(a, w[r], a.x);
+  for (int t = 0; t < NT; ++t)
+    for (int r = 0; r < NR; ++r)
+      a.y[(t0 + t) * a.ldy + r0 + r] = _mm512_reduce_add_ps(acc[t][r]) + leftover_blocks<K>(a, w[r], x[t]);
+}
+
+// Rows [row_begin, row_end) for NT tokens from t0: tiles of NR rows, then single rows.
+template <class K, int NR, int NT>
+inline void matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end, int64_t t0) {
+  int64_t r = row_begin;
+  for (; r + NR <= row_end; r += NR) matvec_tile<K, NR, NT>(a, r, t0);
+  for (; r < row_end; ++r) matvec_tile<K, 1, NT>(a, r, t0);
 }
 
 // Prompt processing (several tokens). The activation side of a step (12 instructions per token and
@@ -248,18 +268,21 @@ void matmul_quad_tokens(const MatmulArgs& a, int64_t row_begin, int64_t row_end)
   }
 }
 
-// The MatmulFn: one token (generation) in 16-row tiles streaming from memory; more tokens through
-// the prepared-activation path.
+// The MatmulFn: one token in 16-row tiles streaming from memory (a multiple of 16 rows is what the
+// graph's row split hands out). A few tokens (below kPanelMinTokens, where the graph does not use
+// the panels: several sequences decoding together): the same kind of tiles over groups of 4 and 2
+// tokens, the weights streaming once per group, each result with the one-token bits. More tokens
+// through the prepared-activation path.
 template <class K>
 void matmul_quad(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
-  if (a.n_tokens > 1) {
+  if (a.n_tokens >= kPanelMinTokens) {
     matmul_quad_tokens<K>(a, row_begin, row_end);
     return;
   }
-  constexpr int NR = 16;  // a multiple of 16 rows is what the graph's row split hands out
-  int64_t r = row_begin;
-  for (; r + NR <= row_end; r += NR) matvec_tile<K, NR>(a, r);
-  for (; r < row_end; ++r) matvec_tile<K, 1>(a, r);
+  int64_t t = 0;
+  for (; t + 4 <= a.n_tokens; t += 4) matvec_rows<K, 4, 4>(a, row_begin, row_end, t);
+  for (; t + 2 <= a.n_tokens; t += 2) matvec_rows<K, 8, 2>(a, row_begin, row_end, t);
+  if (t < a.n_tokens) matvec_rows<K, 16, 1>(a, row_begin, row_end, t);
 }
 
 }  // namespace

@@ -165,6 +165,43 @@ TEST_CASE("matmul of every level equals scalar within float reassociation error"
   }
 }
 
+// Several sequences decoding together hand the matmul a few tokens (below kPanelMinTokens). The
+// AVX-512 kernels of the types generation streams most take them in groups over the one-token
+// tiles, so each token's outputs must be bit for bit what it gets alone.
+TEST_CASE("avx512: a few tokens at once give each token its one-token bits") {
+  const KernelTable* k = table_for("avx512");
+  if (k == nullptr) {
+    MESSAGE("skipped: this CPU has no avx512 level");
+    return;
+  }
+  for (DType wt : {DType::Q4_0, DType::Q8_0, DType::Q4_K, DType::Q6_K}) {
+    const DType at = activation_type(wt);
+    // Q4_0 / Q8_0: 50 whole 4-block steps (past the prompt path's 48-step column chunks) and 3
+    // leftover blocks; K-quants: 2 super-blocks.
+    const int64_t cols = wt == DType::Q4_0 || wt == DType::Q8_0 ? 50 * 128 + 3 * 32 : 512;
+    const int64_t rows = 16 + 8 + 4 + 1 + 16;  // every tile height, split in two ranges below
+    const auto w = test::random_weight_rows(wt, rows, cols, 99);
+    const size_t wrb = test::bytes_of(wt, cols), xrb = test::bytes_of(at, cols);
+    for (int64_t n = 2; n < kPanelMinTokens; ++n) {
+      INFO(dtype_name(wt) << " tokens " << n);
+      const auto xf = test::random_floats(static_cast<size_t>(n * cols), static_cast<uint32_t>(n));
+      std::vector<uint8_t> x(xrb * n);
+      for (int64_t t = 0; t < n; ++t) k->quantize_act[slot(at)](&xf[t * cols], &x[t * xrb], cols);
+      std::vector<float> together(rows * n, NAN), alone(rows * n, NAN);
+      MatmulArgs a{wt, w.data(), wrb, rows, cols, x.data(), xrb, n, together.data(), rows};
+      k->matmul[slot(wt)](a, 0, 32);
+      k->matmul[slot(wt)](a, 32, rows);
+      for (int64_t t = 0; t < n; ++t) {
+        MatmulArgs one{wt, w.data(), wrb, rows, cols, &x[t * xrb], xrb, 1, &alone[t * rows], rows};
+        k->matmul[slot(wt)](one, 0, 32);
+        k->matmul[slot(wt)](one, 32, rows);
+      }
+      for (size_t i = 0; i < together.size(); ++i)
+        REQUIRE(std::bit_cast<uint32_t>(together[i]) == std::bit_cast<uint32_t>(alone[i]));
+    }
+  }
+}
+
 TEST_CASE("token panels hold the activations as kernels.h defines them") {
   for (std::string_view isa : available_isas()) {
     const KernelTable& k = *table_for(isa);
