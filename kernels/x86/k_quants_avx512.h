@@ -376,9 +376,9 @@ inline void kquant_matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t r
 }
 
 // The MatmulFn. One token: tiles of kMatvecRows rows. A few tokens (below kPanelMinTokens, where the
-// graph does not use the panels: several sequences decoding together): the same tiles over token
-// pairs, so the weights stream once per pair and each result has the one-token bits. More tokens
-// through tile_driver.h with the 512-bit block kernel.
+// graph does not use the panels: several sequences decoding together): the same tiles over groups
+// of 4 tokens (4 rows), then 2 (4 rows), then 1, so the weights stream once per group and each
+// result has the one-token bits. More tokens through tile_driver.h with the 512-bit block kernel.
 template <class Ops>
 void matmul_kquant_avx512(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   const typename Ops::Consts& c = Ops::consts();
