@@ -1,5 +1,11 @@
 // A read-only memory mapping of a whole file (POSIX mmap), released on destruction.
 //
+// The file is mapped at a 2 MiB-aligned address and advised for transparent huge pages
+// (MADV_HUGEPAGE): on Linux 6.x file systems with large folios (ext4, xfs, ...) the page cache then
+// reads the file in 2 MiB folios and each is mapped by one page-table entry, so streaming the
+// weights misses the TLB as rarely as huge-page memory does, with nothing copied. Parts of the file
+// the page cache already holds in small folios stay on 4 KiB pages (`slm bench` reports the share).
+//
 // MapMode::huge_pages reads the file instead into anonymous memory that the kernel is asked to back
 // with 2 MiB transparent huge pages (madvise): streaming it then misses the TLB far less than
 // through 4 KiB file pages (5-15% faster generation measured, bench/RESULTS.md). The copy is made in

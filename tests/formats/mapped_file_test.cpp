@@ -29,6 +29,18 @@ TEST_CASE("MapMode::huge_pages gives the file's bytes, like the mapping") {
   CHECK(std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(copied.data())));
   CHECK(std::equal(bytes.begin(), bytes.end(), reinterpret_cast<const char*>(mapped.data())));
   CHECK(reinterpret_cast<uintptr_t>(copied.data()) % (size_t{2} << 20) == 0);  // huge-page aligned
+  CHECK(reinterpret_cast<uintptr_t>(mapped.data()) % (size_t{2} << 20) == 0);  // file folios can map whole
+
+  // A file shorter than a page maps aligned too, and its bytes read back.
+  const fs::path small = p.string() + ".small";
+  std::ofstream(small, std::ios::binary).write(bytes.data(), 123);
+  {
+    const auto m = slm::MappedFile::open(small);
+    REQUIRE(m.size() == 123);
+    CHECK(reinterpret_cast<uintptr_t>(m.data()) % (size_t{2} << 20) == 0);
+    CHECK(std::equal(bytes.begin(), bytes.begin() + 123, reinterpret_cast<const char*>(m.data())));
+  }
+  fs::remove(small);
 
   slm::MappedFile moved = std::move(copied);
   CHECK(moved.size() == bytes.size());
