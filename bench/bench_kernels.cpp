@@ -19,6 +19,9 @@
 // matrix-matrix kernels are built on, so matmul128's GFLOP/s can be read against it. Matrix-matrix
 // runs take the panel path (kernels.h, "token panels") where the level has one, packing included.
 //
+// matmul_tokens/TYPE/2048x8192/tokens:N/threads:2: the whole matrix from DRAM for N = 1 .. 32 tokens
+// (N sequences decoding together), with the graph's choice of kernel at each N.
+//
 // Defaults keep a full run short (--benchmark_min_time=0.05 unless given). Filter with e.g.
 //   bench_kernels --benchmark_filter='matvec/.*/Q4_K/'
 #include <benchmark/benchmark.h>
@@ -358,6 +361,17 @@ int main(int argc, char** argv) {
               run_matmul, table, type, shape, n, shape.rows, 1, mode));
     }
   }
+  // Whole matrices from DRAM at the token counts of several sequences decoding together (one token
+  // each per step), on the active level and 2 threads, with the graph's choice of path: where a step
+  // of N sequences stops costing one weight stream and becomes compute.
+  for (DType type : {DType::Q4_0, DType::Q4_K, DType::Q6_K})
+    for (int64_t n : {1, 4, 8, 16, 32}) {
+      const Shape shape{2048, 8192};
+      configure(benchmark::RegisterBenchmark(("matmul_tokens/" + std::string(slm::dtype_name(type)) + "/2048x8192/tokens:" +
+                                              std::to_string(n) + "/threads:2")
+                                                 .c_str(),
+                                             run_matmul, &kn::active(), type, shape, n, shape.rows, 2, PanelMode::automatic));
+    }
   for (int32_t tokens : {8, 1})
     configure(benchmark::RegisterBenchmark(("attention/f16/depth:2000/tokens:" + std::to_string(tokens)).c_str(),
                                            run_attention, 2000, tokens));

@@ -65,6 +65,27 @@ inline void unpack_nibbles(const uint8_t* qs, uint8_t* lo, uint8_t* hi) {
   }
 }
 
+// The 8 scales and 8 mins of a Q4_K / Q5_K super-block as floats, d * sc and dmin * m: the bits of
+// scalar::k4_scales_mins, from ggml's word-level unpacking of the 12 packed bytes (scales to bytes
+// 0-7, mins to bytes 8-15; see scalar::get_scale_min_k4) and one vector product each, where the
+// scalar decode took most of a one-panel product's unpacking time.
+template <class KBlock>
+inline void k4_scales_mins_vec(const KBlock& b, float* scale, float* min) {
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  uint32_t w[4];
+  std::memcpy(w, b.scales, 12);
+  w[3] = ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4);
+  const uint32_t mins_low = w[1] & kLow6;
+  w[1] = (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4);
+  w[2] = mins_low;
+  w[0] &= kLow6;
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
+  const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+  const __m256 m = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
+  _mm256_storeu_ps(scale, _mm256_mul_ps(_mm256_set1_ps(f16(b.d)), sc));
+  _mm256_storeu_ps(min, _mm256_mul_ps(_mm256_set1_ps(f16(b.dmin)), m));
+}
+
 // ---- unpackers: one weight block -> levels q[kBlock], scale[kBlock / kSub], min[kBlock / kSub] -----
 
 struct PanelQ4_0 {
@@ -139,7 +160,7 @@ struct PanelQ4_K {
   static void unpack(const WBlock& b, uint8_t* q, float* scale, float* min) {
     // qs[32c + l]: element 64c + l (low nibble), 64c + 32 + l (high)
     for (int c = 0; c < 4; ++c) unpack_nibbles<32>(b.qs + 32 * c, q + 64 * c, q + 64 * c + 32);
-    scalar::k4_scales_mins(b, scale, min);
+    k4_scales_mins_vec(b, scale, min);
   }
 };
 
@@ -161,7 +182,7 @@ struct PanelQ5_K {
           reinterpret_cast<__m256i*>(q + 64 * c + 32),
           _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), _mm256_slli_epi16(h1, 4)));
     }
-    scalar::k4_scales_mins(b, scale, min);
+    k4_scales_mins_vec(b, scale, min);
   }
 };
 
@@ -188,7 +209,10 @@ struct PanelQ6_K {
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + 128 * n + 32 * k),
                             _mm256_or_si256(lo[k], _mm256_slli_epi16(hi[k], 4)));
     }
-    for (int j = 0; j < 16; ++j) scale[j] = d * b.scales[j];
+    const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));  // 16 signed scales
+    const __m256 dv = _mm256_set1_ps(d);
+    _mm256_storeu_ps(scale, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(sc))));
+    _mm256_storeu_ps(scale + 8, _mm256_mul_ps(dv, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(sc, 8)))));
   }
 };
 
