@@ -50,7 +50,7 @@ inline __m256i neg_offset8(const uint8_t* p) {
   }
 }
 
-struct Avx2Panel {
+struct Avx2Panel : BlockUnpacker {
   static constexpr int kRows = 4;
   static constexpr int kPanels = 1;  // most panels per call
 

@@ -16,6 +16,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
+#include <type_traits>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -48,8 +50,45 @@ inline __m512i neg_offset(const uint8_t* sums) {
 // of a row's 4 levels feeds two vpdpbusd, and the 16 independent sums per block keep both VNNI ports
 // fed where one panel's 8 chains of 8 are bound by the instruction's latency (in-cache, one thread:
 // about a fifth faster). The float accumulators that do not fit in registers live on the stack.
-struct Avx512Panel {
+struct Avx512Panel : BlockUnpacker {
   static constexpr int kPanels = 2;  // most panels per call
+
+  // Q4_0 rows 4 blocks (72 bytes) at a time: one byte permutation gathers the 4 blocks' 64 quant
+  // bytes (dropping the scales between them), the nibbles split in two operations, two 64-bit
+  // permutations put each block's 16 low then 16 high levels in place, and the 4 scales widen in
+  // one conversion; the same levels and scales as PanelQ4_0::unpack. Loads stay inside the 4
+  // blocks. Other types, and the blocks past the last whole 4, block by block.
+  template <class T>
+  static void unpack_row(const typename T::WBlock* blocks, int64_t nb, uint8_t* q, float* scale, float* min) {
+    int64_t b = 0;
+    if constexpr (std::is_same_v<T, PanelQ4_0>) {
+      alignas(64) static constexpr auto kQuants = [] {
+        std::array<uint8_t, 64> idx{};  // block j's 16 quant bytes from windows [0, 64) and [8, 72)
+        for (int i = 0; i < 64; ++i) {
+          const int s = 18 * (i / 16) + 2 + i % 16;
+          idx[i] = static_cast<uint8_t>(s < 64 ? s : 64 + s - 8);
+        }
+        return idx;
+      }();
+      const __m512i quants = _mm512_load_si512(kQuants.data());
+      alignas(64) static constexpr std::array<uint16_t, 32> kScales = {0, 9, 18, 27};  // fp16 words 9j
+      const __m512i scales = _mm512_load_si512(kScales.data());
+      const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);  // blocks 0, 1: low, high
+      const __m512i second = _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15);
+      const __m512i m4 = _mm512_set1_epi8(0x0F);
+      for (; b + 4 <= nb; b += 4) {
+        const auto* p = reinterpret_cast<const uint8_t*>(blocks + b);
+        const __m512i w = _mm512_loadu_si512(p), w8 = _mm512_loadu_si512(p + 8);
+        const __m512i qs = _mm512_permutex2var_epi8(w, quants, w8);
+        const __m512i lo = _mm512_and_si512(qs, m4), hi = _mm512_and_si512(_mm512_srli_epi16(qs, 4), m4);
+        _mm512_storeu_si512(q + 32 * b, _mm512_permutex2var_epi64(lo, first, hi));
+        _mm512_storeu_si512(q + 32 * b + 64, _mm512_permutex2var_epi64(lo, second, hi));
+        _mm_storeu_ps(scale + b, _mm_cvtph_ps(_mm512_castsi512_si128(_mm512_permutexvar_epi16(scales, w))));
+      }
+    }
+    BlockUnpacker::unpack_row<T>(blocks + b, nb - b, q + b * T::kBlock, scale + b * (T::kBlock / T::kSub),
+                                 min + b * (T::kBlock / T::kSub));
+  }
 
   template <class T, int kP>
   static void chunk(const PanelRows<T::kSub>& p, int64_t kc, const uint8_t* const* xp, int /*nt*/,

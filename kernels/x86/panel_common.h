@@ -290,11 +290,22 @@ struct PanelIQ4_NL {
 // are prefetched into L2 when that row is below `prefetch_end`, so the next row group's unpacking
 // finds its weights there; one row's lines at a time, as a burst for the whole group would fill the
 // miss queue and stall. Prefetches never fault; their addresses are formed as integers.
-template <class T>
+// One row's blocks [0, nb) into levels q, scales and mins, block by block (T::unpack). An inner loop
+// may bring a wider unpacker of its own for some types (Avx512Panel::unpack_row), with the same
+// results.
+struct BlockUnpacker {
+  template <class T>
+  static void unpack_row(const typename T::WBlock* blocks, int64_t nb, uint8_t* q, float* scale, float* min) {
+    constexpr int kSubsPerBlock = T::kBlock / T::kSub;
+    for (int64_t b = 0; b < nb; ++b)
+      T::unpack(blocks[b], q + b * T::kBlock, scale + b * kSubsPerBlock, min + b * kSubsPerBlock);
+  }
+};
+
+template <class T, class Isa>
 inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int64_t kc, int64_t prefetch_end,
                         PanelRows<T::kSub>& p) {
   const int64_t nb = kc / T::kBlock;
-  constexpr int kSubsPerBlock = T::kBlock / T::kSub;
   const size_t seg_bytes = static_cast<size_t>(nb) * sizeof(typename T::WBlock);
   const size_t seg_start = static_cast<size_t>(c0 / T::kBlock) * sizeof(typename T::WBlock);
   for (int r = 0; r < kPanelRows; ++r) {
@@ -313,9 +324,7 @@ inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int
     const auto* blocks =
         reinterpret_cast<const typename T::WBlock*>(a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes) +
         c0 / T::kBlock;
-    for (int64_t b = 0; b < nb; ++b)
-      T::unpack(blocks[b], p.q[r] + b * T::kBlock, p.scale[r] + b * kSubsPerBlock,
-                p.min[r] + b * kSubsPerBlock);
+    Isa::template unpack_row<T>(blocks, nb, p.q[r], p.scale[r], p.min[r]);
   }
 }
 
@@ -380,7 +389,7 @@ void matmul_panels(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
     const int64_t kc = std::min(kPanelChunk, a.cols - c0);
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kPanelRows) {
       const int nr = static_cast<int>(std::min<int64_t>(kPanelRows, row_end - r0));
-      unpack_rows<T>(a, r0, nr, c0, kc, row_end, p);
+      unpack_rows<T, Isa>(a, r0, nr, c0, kc, row_end, p);
       // panels [tp, tp + kP) in one call (nt: the last one's live tokens), then their stores
       const auto run = [&](auto panels_per_call, int64_t tp) {
         constexpr int kP = decltype(panels_per_call)::value;
