@@ -101,8 +101,21 @@ inline void get_scale_min_k4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) no
   }
 }
 
+// All 8 scales and 8 mins of a Q4_K / Q5_K super-block at once, ggml's word-level unpacking of the
+// 12 packed bytes: the scales (get_scale_min_k4's d, j = 0..7) in bytes 0-7 of words, the mins in
+// bytes 8-15. The SIMD kernels widen these 16 bytes with vector instructions.
+inline void k4_scale_words(const uint8_t* packed, uint32_t (&words)[4]) noexcept {
+  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
+  std::memcpy(words, packed, 12);
+  words[3] = ((words[2] >> 4) & kLow4) | (((words[1] >> 6) & kLow2) << 4);
+  const uint32_t mins_low = words[1] & kLow6;
+  words[1] = (words[2] & kLow4) | (((words[0] >> 6) & kLow2) << 4);
+  words[2] = mins_low;
+  words[0] &= kLow6;
+}
+
 // A Q4_K / Q5_K super-block's 8 sub-block scales d * sc and mins dmin * m, as floats (the
-// unpacking of the token-panel kernels of every level).
+// unpacking of the NEON token-panel kernels; x86 widens k4_scale_words in vectors, same bits).
 template <class KBlock>
 inline void k4_scales_mins(const KBlock& b, float* scale, float* min) noexcept {
   const float d = fp16_to_f32(b.d), dmin = fp16_to_f32(b.dmin);

@@ -31,14 +31,8 @@ struct KBlock4 {
 // The 12 packed bytes hold 8 6-bit scales and 8 6-bit mins (see scalar::get_scale_min_k4); ggml's
 // word-level unpacking puts the scales in bytes 0-7 and the mins in bytes 8-15 of `words`.
 inline void unpack_k4_scales(const uint8_t* packed, KBlock4& w) {
-  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
   uint32_t words[4];
-  std::memcpy(words, packed, 12);
-  words[3] = ((words[2] >> 4) & kLow4) | (((words[1] >> 6) & kLow2) << 4);
-  const uint32_t mins_low = words[1] & kLow6;
-  words[1] = (words[2] & kLow4) | (((words[0] >> 6) & kLow2) << 4);
-  words[2] = mins_low;
-  words[0] &= kLow6;
+  scalar::k4_scale_words(packed, words);
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(words));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(w.scales), _mm_cvtepu8_epi16(bytes));
   const __m128i mins = _mm_srli_si128(bytes, 8);

@@ -66,19 +66,13 @@ inline void unpack_nibbles(const uint8_t* qs, uint8_t* lo, uint8_t* hi) {
 }
 
 // The 8 scales and 8 mins of a Q4_K / Q5_K super-block as floats, d * sc and dmin * m: the bits of
-// scalar::k4_scales_mins, from ggml's word-level unpacking of the 12 packed bytes (scales to bytes
-// 0-7, mins to bytes 8-15; see scalar::get_scale_min_k4) and one vector product each, where the
-// scalar decode took most of a one-panel product's unpacking time.
+// scalar::k4_scales_mins, from ggml's word-level unpacking of the 12 packed bytes
+// (scalar::k4_scale_words: scales to bytes 0-7, mins to bytes 8-15) and one vector product each,
+// where the per-value scalar decode took most of a one-panel product's unpacking time.
 template <class KBlock>
 inline void k4_scales_mins_vec(const KBlock& b, float* scale, float* min) {
-  constexpr uint32_t kLow6 = 0x3f3f3f3f, kLow4 = 0x0f0f0f0f, kLow2 = 0x03030303;
   uint32_t w[4];
-  std::memcpy(w, b.scales, 12);
-  w[3] = ((w[2] >> 4) & kLow4) | (((w[1] >> 6) & kLow2) << 4);
-  const uint32_t mins_low = w[1] & kLow6;
-  w[1] = (w[2] & kLow4) | (((w[0] >> 6) & kLow2) << 4);
-  w[2] = mins_low;
-  w[0] &= kLow6;
+  scalar::k4_scale_words(b.scales, w);
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w));
   const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
   const __m256 m = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
