@@ -138,9 +138,10 @@ int bench(const BenchArgs& a) {
   if (pages.available && pages.resident > 0)
     std::printf("weights on 2 MiB pages: %.0f%% of %.1f MB resident%s\n", 100.0 * static_cast<double>(pages.huge) / static_cast<double>(pages.resident),
                 static_cast<double>(pages.resident) / 1e6,
-                pages.huge < pages.resident * 9 / 10
-                    ? " (the page cache holds part of the file in small pages: --hugepages copies it onto huge pages)"
-                    : "");
+                pages.huge >= pages.resident * 9 / 10 ? ""
+                : a.huge_pages ? " (the rest on 4 KiB pages: transparent huge pages were not granted)"
+                               : " (the page cache holds the rest of the file in 4 KiB pages; --hugepages copies the "
+                                 "weights onto huge pages)");
   if (a.json) {
     nlohmann::json j = {{"model", info.path}, {"architecture", info.architecture}, {"threads", threads},
                         {"model_bytes", info.weight_bytes}, {"bytes_per_token", info.bytes_per_token},
