@@ -17,11 +17,13 @@ namespace slm {
 
 namespace {
 
+constexpr size_t kHuge = size_t{2} << 20;  // a transparent huge page
+
 // Moves a file mapping's bytes into anonymous memory advised for transparent huge pages (see the
 // header). Returns the block (2 MiB aligned inside [*base, *base + *base_size)).
 const uint8_t* copy_to_huge_pages(const std::filesystem::path& path, const uint8_t* src, size_t size, void** base,
                                   size_t* base_size) {
-  constexpr size_t kHuge = size_t{2} << 20, kStep = size_t{8} << 20;
+  constexpr size_t kStep = size_t{8} << 20;
   if (size > SIZE_MAX - kHuge) throw Error(ErrorKind::io, path.string(), "file too large to copy into memory");
   *base_size = size + kHuge;
   void* block = ::mmap(nullptr, *base_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -49,7 +51,6 @@ const uint8_t* copy_to_huge_pages(const std::filesystem::path& path, const uint8
 // each is mapped by one page-table entry, and page faults on uncached parts read 2 MiB folios.
 // Returns MAP_FAILED (errno set) when the file cannot be mapped.
 void* map_file_aligned(int fd, size_t size) {
-  constexpr size_t kHuge = size_t{2} << 20;
   void* p = MAP_FAILED;
   if (size <= SIZE_MAX - kHuge) {
     // Reserve the size plus 2 MiB of address space, place the file at the aligned address inside,

@@ -17,14 +17,15 @@
 
 #include <algorithm>
 #include <array>
-#include <type_traits>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "kernels/blocks.h"
 #include "kernels/kernels.h"
 #include "kernels/x86/panel_common.h"
+#include "kernels/x86/q8_0_family_avx512.h"
 
 namespace slm::kernels::x86 {
 namespace {
@@ -62,15 +63,7 @@ struct Avx512Panel : BlockUnpacker {
   static void unpack_row(const typename T::WBlock* blocks, int64_t nb, uint8_t* q, float* scale, float* min) {
     int64_t b = 0;
     if constexpr (std::is_same_v<T, PanelQ4_0>) {
-      alignas(64) static constexpr auto kQuants = [] {
-        std::array<uint8_t, 64> idx{};  // block j's 16 quant bytes from windows [0, 64) and [8, 72)
-        for (int i = 0; i < 64; ++i) {
-          const int s = 18 * (i / 16) + 2 + i % 16;
-          idx[i] = static_cast<uint8_t>(s < 64 ? s : 64 + s - 8);
-        }
-        return idx;
-      }();
-      const __m512i quants = _mm512_load_si512(kQuants.data());
+      const __m512i quants = load_idx(kQ4.data());  // the matrix-vector tiles' gather of 4 blocks' quants
       alignas(64) static constexpr std::array<uint16_t, 32> kScales = {0, 9, 18, 27};  // fp16 words 9j
       const __m512i scales = _mm512_load_si512(kScales.data());
       const __m512i first = _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11);  // blocks 0, 1: low, high

@@ -279,11 +279,6 @@ struct PanelIQ4_NL {
   }
 };
 
-// Rows [r0, r0 + nr) (nr <= kPanelRows), columns [c0, c0 + kc): unpacked into p. Rows past nr are
-// zero (their outputs are never stored). Before each row, the same columns of row r + kPanelRows
-// are prefetched into L2 when that row is below `prefetch_end`, so the next row group's unpacking
-// finds its weights there; one row's lines at a time, as a burst for the whole group would fill the
-// miss queue and stall. Prefetches never fault; their addresses are formed as integers.
 // One row's blocks [0, nb) into levels q, scales and mins, block by block (T::unpack). An inner loop
 // may bring a wider unpacker of its own for some types (Avx512Panel::unpack_row), with the same
 // results.
@@ -296,6 +291,11 @@ struct BlockUnpacker {
   }
 };
 
+// Rows [r0, r0 + nr) (nr <= kPanelRows), columns [c0, c0 + kc): unpacked into p. Rows past nr are
+// zero (their outputs are never stored). Before each row, the same columns of row r + kPanelRows
+// are prefetched into L2 when that row is below `prefetch_end`, so the next row group's unpacking
+// finds its weights there; one row's lines at a time, as a burst for the whole group would fill the
+// miss queue and stall. Prefetches never fault; their addresses are formed as integers.
 template <class T, class Isa>
 inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int64_t kc, int64_t prefetch_end,
                         PanelRows<T::kSub>& p) {
