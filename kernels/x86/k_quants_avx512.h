@@ -22,7 +22,7 @@
 
 #include "kernels/blocks.h"
 #include "kernels/kernels.h"
-#include "kernels/x86/prefetch.h"
+#include "kernels/x86/row_streams.h"
 #include "kernels/x86/simd_util.h"
 #include "kernels/x86/tile_driver.h"
 
@@ -333,7 +333,7 @@ struct Q6KOps {
 
 // NR rows side by side for NT tokens (t0 .. t0 + NT - 1): each token's activation block is prepared
 // once per super-block for all the rows, and the rows' streams are prefetched PF blocks ahead
-// (prefetch.h). Each (row, token) sum takes exactly the steps of the one-token tile, so a few
+// (row_streams.h). Each (row, token) sum takes exactly the steps of the one-token tile, so a few
 // tokens together give the bits each gets alone, while the weights stream from memory once.
 template <class Ops, int NR, int PF, int NT = 1>
 inline void kquant_matvec_tile(const MatmulArgs& a, int64_t r0, const typename Ops::Consts& c, int64_t t0 = 0) {

@@ -26,8 +26,8 @@
 
 #include "kernels/blocks.h"
 #include "kernels/kernels.h"
-#include "kernels/x86/prefetch.h"
 #include "kernels/x86/q8_0_family.h"
+#include "kernels/x86/row_streams.h"
 #include "kernels/x86/simd_util.h"
 
 namespace slm::kernels::x86 {
@@ -160,10 +160,18 @@ inline float leftover_blocks(const MatmulArgs& a, const uint8_t* w_row, const ui
   return hsum(tail);
 }
 
+// Generation streams each weight row once. The rows of a tile are read side by side (16 streams in
+// flight) and each step prefetches 4 steps ahead along the rows' streams (row_streams.h; measured at
+// 4096 x 14336, 2 threads: 4 rows, no prefetch ~27 GB/s; 16 rows + prefetch ~42-44 of a ~50 GB/s
+// probe).
+constexpr int kMatvecPrefetchSteps = 4;
+
 // Matrix-vector, NR rows side by side for NT tokens (t0 .. t0 + NT - 1): 4-block steps, then the
 // leftover blocks. Each weight step is decoded once for the NT tokens, and each (row, token) sum
 // takes exactly the steps of the one-token tile, so a few tokens together (several sequences
-// decoding at once) give the bits each gets alone while the weights stream from memory once.
+// decoding at once) give the bits each gets alone while the weights stream from memory once. Kept
+// with one pointer per row: RowStreams made the 4-token tiles faster in cache but 15-25% slower from
+// DRAM (alternated runs), unlike the one-token tile.
 template <class K, int NR, int NT = 1>
 inline void matvec_tile(const MatmulArgs& a, int64_t r0, int64_t t0 = 0) {
   const int64_t nq = a.cols / 128;
@@ -175,11 +183,7 @@ inline void matvec_tile(const MatmulArgs& a, int64_t r0, int64_t t0 = 0) {
     w[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
     for (int t = 0; t < NT; ++t) acc[t][r] = _mm512_setzero_ps();
   }
-  // Generation streams each weight row once. The rows of a tile are read side by side (16 streams
-  // in flight) and each step prefetches 4 steps ahead along the rows' streams (prefetch.h; measured
-  // at 4096 x 14336, 2 threads: 4 rows, no prefetch ~27 GB/s; 16 rows + prefetch ~42-44 of a ~50
-  // GB/s probe).
-  constexpr size_t kPrefetchDist = 4 * K::kBytes;
+  constexpr size_t kPrefetchDist = kMatvecPrefetchSteps * K::kBytes;
   for (int64_t q = 0; q < nq; ++q) {
     prefetch_row_streams<NR>(w, a.w_row_bytes, static_cast<size_t>(q) * K::kBytes, K::kBytes, kPrefetchDist);
     XQuad xq[NT];
@@ -195,12 +199,37 @@ inline void matvec_tile(const MatmulArgs& a, int64_t r0, int64_t t0 = 0) {
       a.y[(t0 + t) * a.ldy + r0 + r] = _mm512_reduce_add_ps(acc[t][r]) + leftover_blocks<K>(a, w[r], x[t]);
 }
 
+// One token (generation): NR rows side by side, addressed through RowStreams (row_streams.h), which
+// keeps 16 rows in six registers. Same steps and bits as matvec_tile with NT = 1.
+template <class K, int NR>
+inline void matvec_tile_one(const MatmulArgs& a, int64_t r0, int64_t t0) {
+  const int64_t nq = a.cols / 128;
+  RowStreams<NR> w(a.w + static_cast<size_t>(r0) * a.w_row_bytes, a.w_row_bytes);
+  const uint8_t* x = a.x + static_cast<size_t>(t0) * a.x_row_bytes;
+  __m512 acc[NR];
+  for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
+  for (int64_t q = 0; q < nq; ++q) {
+    w.prefetch(K::kBytes, kMatvecPrefetchSteps * K::kBytes);
+    const XQuad xq = load_x_quad<K::kOffsetShift>(x + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));
+    unroll<NR>([&](auto r) { acc[r] = quad_dot(K::load(w.template row<r>()), xq, acc[r]); });
+    w.advance(K::kBytes);
+  }
+  const size_t back = static_cast<size_t>(nq) * K::kBytes;  // the rows' starts, for the leftover blocks
+  for (int r = 0; r < NR; ++r)
+    a.y[t0 * a.ldy + r0 + r] = _mm512_reduce_add_ps(acc[r]) + leftover_blocks<K>(a, w.row_at(r) - back, x);
+}
+
 // Rows [row_begin, row_end) for NT tokens from t0: tiles of NR rows, then single rows.
 template <class K, int NR, int NT>
 inline void matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end, int64_t t0) {
   int64_t r = row_begin;
-  for (; r + NR <= row_end; r += NR) matvec_tile<K, NR, NT>(a, r, t0);
-  for (; r < row_end; ++r) matvec_tile<K, 1, NT>(a, r, t0);
+  if constexpr (NT == 1) {
+    for (; r + NR <= row_end; r += NR) matvec_tile_one<K, NR>(a, r, t0);
+    for (; r < row_end; ++r) matvec_tile_one<K, 1>(a, r, t0);
+  } else {
+    for (; r + NR <= row_end; r += NR) matvec_tile<K, NR, NT>(a, r, t0);
+    for (; r < row_end; ++r) matvec_tile<K, 1, NT>(a, r, t0);
+  }
 }
 
 // Prompt processing (several tokens). The activation side of a step (12 instructions per token and

@@ -19,7 +19,7 @@
 #include <cstdint>
 
 #include "kernels/kernels.h"
-#include "kernels/x86/prefetch.h"
+#include "kernels/x86/row_streams.h"
 
 namespace slm::kernels::x86 {
 namespace {
@@ -36,7 +36,7 @@ inline void matmul_tile(const MatmulArgs& a, int64_t r0, int64_t t0) {
   typename K::Acc acc[NR][NT];
   for (int r = 0; r < NR; ++r)
     for (int t = 0; t < NT; ++t) acc[r][t] = K::zero();
-  // Matrix-vector: prefetch along the rows' streams, 4 blocks ahead (prefetch.h).
+  // Matrix-vector: prefetch along the rows' streams, 4 blocks ahead (row_streams.h).
   const uint8_t* rows[NR];
   for (int r = 0; r < NR; ++r) rows[r] = reinterpret_cast<const uint8_t*>(w[r]);
   constexpr size_t kBlockBytes = sizeof(typename K::WBlock);
