@@ -10,8 +10,9 @@
 //   4096x14336  FFN down projection of an 8B model (Llama 3 8B)
 // Counters are rates: GB=x/s is weight bytes streamed per second (each weight byte is read once per
 // call), GFLOP=y/s is 2 * rows * cols * tokens per second. Matrix-vector uses the whole matrix, and
-// iterations rotate over enough copies of it (>= 512 MiB in all) that the weights come from DRAM,
-// not a cache, as they do when a whole model is streamed per token. Matrix-matrix (128 tokens) is
+// iterations rotate over enough copies of it (>= 512 MiB in all, advised for 2 MiB pages as the
+// model's weights are) that the weights come from DRAM, not a cache, as they do when a whole model
+// is streamed per token. Matrix-matrix (128 tokens) is
 // compute-bound and runs on a 256-row slice (per thread: the 2-thread run gives each thread its own
 // 256 rows), to keep the scalar runs short. Times are wall-clock (run on an idle machine); names end
 // in /threads:N. The bandwidth probe sums a 1 GiB buffer in 64-bit words, split in 1 MiB chunks; the
@@ -42,6 +43,7 @@
 #include "kernels/fp16.h"
 #include "kernels/kernels.h"
 #include "kernels/types.h"
+#include "src/engine/bandwidth.h"
 #include "src/engine/thread_pool.h"
 #include "src/graph/attention.h"
 
@@ -78,7 +80,7 @@ struct Weights {
   int64_t rows = 0, cols = 0;
   size_t row_bytes = 0;
   size_t copies = 0;           // identical copies of the matrix, back to back
-  std::vector<uint8_t> bytes;  // [copies][rows][row_bytes]
+  slm::HugePageBuffer bytes;   // [copies][rows][row_bytes], on huge pages as the model's weights are
   const uint8_t* copy(size_t i) const { return bytes.data() + (i % copies) * row_bytes * rows; }
 };
 // One pool per thread count, kept for the whole run (as a Session keeps its pool).
@@ -92,7 +94,7 @@ constexpr size_t kRotationBytes = size_t{512} << 20;  // well past any L3
 
 const Weights& weights_for(DType type, int64_t rows, int64_t cols) {
   static Weights cache;  // benchmarks are registered grouped by (type, shape): one build per group
-  if (cache.type == type && cache.rows == rows && cache.cols == cols && !cache.bytes.empty()) return cache;
+  if (cache.type == type && cache.rows == rows && cache.cols == cols && cache.bytes.size() > 0) return cache;
   cache = Weights{};
   const size_t rb = static_cast<size_t>(*slm::row_bytes(type, static_cast<uint64_t>(cols)));
   const int64_t distinct = std::min<int64_t>(rows, 64);
@@ -110,9 +112,10 @@ const Weights& weights_for(DType type, int64_t rows, int64_t cols) {
   }
   const size_t matrix_bytes = rb * static_cast<size_t>(rows);
   cache.copies = std::max<size_t>(1, (kRotationBytes + matrix_bytes - 1) / matrix_bytes);
-  cache.bytes.resize(matrix_bytes * cache.copies);
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(&cache.bytes[r * rb], &seed_rows[(r % distinct) * rb], rb);
-  for (size_t c = 1; c < cache.copies; ++c) std::memcpy(&cache.bytes[c * matrix_bytes], cache.bytes.data(), matrix_bytes);
+  cache.bytes = slm::HugePageBuffer(matrix_bytes * cache.copies);
+  uint8_t* const dst = cache.bytes.data();
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * rb, &seed_rows[(r % distinct) * rb], rb);
+  for (size_t c = 1; c < cache.copies; ++c) std::memcpy(dst + c * matrix_bytes, dst, matrix_bytes);
   cache.type = type;
   cache.rows = rows;
   cache.cols = cols;
@@ -176,19 +179,21 @@ void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType typ
 // pool's threads.
 void run_bandwidth_probe(benchmark::State& state, int threads) {
   const size_t total_words = (size_t{1} << 30) / sizeof(uint64_t);
-  static const std::unique_ptr<uint64_t[]> buf = [&] {
-    std::unique_ptr<uint64_t[]> b(new uint64_t[total_words]);
-    for (size_t i = 0; i < total_words; ++i) b[i] = i;
+  static const slm::HugePageBuffer mem = [&] {  // huge pages, as the weights (bandwidth.h)
+    slm::HugePageBuffer b(total_words * sizeof(uint64_t));
+    uint64_t* w = reinterpret_cast<uint64_t*>(b.data());
+    for (size_t i = 0; i < total_words; ++i) w[i] = i;
     return b;
   }();
+  const uint64_t* const buf = reinterpret_cast<const uint64_t*>(mem.data());
   constexpr int64_t kChunk = (1 << 20) / sizeof(uint64_t);
   slm::ThreadPool& pool = pool_of(threads);
   for (auto _ : state) {
     std::atomic<uint64_t> sink{0};
     pool.parallel_for(static_cast<int64_t>(total_words / kChunk), 1, [&](int64_t c0, int64_t c1) {
       uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // independent chains: the adds keep up with memory
-      const uint64_t* p = buf.get() + c0 * kChunk;
-      const uint64_t* end = buf.get() + c1 * kChunk;
+      const uint64_t* p = buf + c0 * kChunk;
+      const uint64_t* end = buf + c1 * kChunk;
       for (; p < end; p += 4) {
         s0 += p[0];
         s1 += p[1];
