@@ -399,7 +399,8 @@ inline void kquant_matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t r
 // graph does not use the panels: several sequences decoding together): the same tiles over groups
 // of 4 tokens (4 rows), then 2 (8 rows), then 1, so the weights stream once per group and each
 // result has the one-token bits (alternated from DRAM, prepared activations against in-tile ones:
-// Q4_K 4 tokens +10%, 2 tokens in 8 rows instead of 4 +12%; Q6_K within +-5%). More tokens through tile_driver.h with the 512-bit block kernel.
+// Q4_K 4 tokens +10%, 2 tokens in 8 rows instead of 4 +12%; Q6_K within +-5%). More tokens
+// through tile_driver.h with the 512-bit block kernel.
 template <class Ops>
 void matmul_kquant_avx512(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   const typename Ops::Consts& c = Ops::consts();
