@@ -48,6 +48,27 @@ struct MatmulArgs {
 // Computes y[t][r] for r in [row_begin, row_end) and every token t. Callers split rows (and/or
 // tokens, by offsetting x and y) across threads; ranges of different calls may not overlap in y.
 using MatmulFn = void (*)(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+// ---- row groups (generation) ---------------------------------------------------------------------
+// Generation streams each weight row once, 16 (Q4_0) or 8 (K-quants) rows side by side. Where the
+// rows are short (1152 bytes: Q4_0 or Q4_K at K = 2048) those streams end after 18 cache lines; the
+// AVX-512 tiles then take their rows strided: a group of NR x s rows is read as s tiles, tile i
+// holding rows i, i + s, i + 2s, ..., so each stream runs on through s consecutive rows. Measured on
+// Zen 5 from DRAM (bench/RESULTS.md, session 11): a stream spacing s x row bytes of 18 KiB read
+// fastest (Q4_0 K = 2048, s = 16: +11-13% alone; K = 4096, s = 8: +9%), while other spacings (s = 10
+// or 12 at K = 3072, Q8_0 at s = 2-8) read slower than s = 1, so only that spacing takes strides.
+// In the model (1B, 2 threads) the products at K = 2048 gained 2-10%.
+inline constexpr size_t kStreamSpacingBytes = 18432;
+inline constexpr int64_t matvec_row_stride(DType type, size_t row_bytes) noexcept {
+  if ((type != DType::Q4_0 && type != DType::Q4_K) || row_bytes == 0 || kStreamSpacingBytes % row_bytes != 0) return 1;
+  const int64_t s = static_cast<int64_t>(kStreamSpacingBytes / row_bytes);
+  return s >= 8 && s <= 16 ? s : 1;
+}
+// The rows a one-token chunk should be a multiple of, so the kernel sees whole groups.
+inline constexpr int64_t matvec_row_group(DType type, size_t row_bytes) noexcept {
+  const int64_t s = matvec_row_stride(type, row_bytes);
+  return s > 1 ? (type == DType::Q4_0 ? 16 : 8) * s : 16;
+}
+
 // Converts n floats (a multiple of the format's block size) to one row of a block format.
 using QuantizeRowFn = void (*)(const float* x, void* out, int64_t n);
 

@@ -337,23 +337,26 @@ struct Q6KOps {
 // the rows. Several tokens: their blocks come prepared (prepared[t * nb + b], kquant_matvec_rows) and
 // are read as memory operands, since NT tokens' prepared blocks held in registers left too few for
 // the accumulators. Each (row, token) sum takes exactly the steps of the one-token tile, so a few
-// tokens together give the bits each gets alone, while the weights stream from memory once.
+// tokens together give the bits each gets alone, while the weights stream from memory once. The rows
+// are r0 + k * stride (k < NR), and the tile read after this one starts next_tile_rows rows later
+// (matvec_row_stride in kernels.h).
 template <class Ops, int NR, int PF, int NT = 1>
 inline void kquant_matvec_tile(const MatmulArgs& a, int64_t r0, const typename Ops::Consts& c, int64_t t0 = 0,
-                               const typename Ops::Act* prepared = nullptr) {
+                               const typename Ops::Act* prepared = nullptr, int64_t stride = 1,
+                               int64_t next_tile_rows = NR) {
   using Block = typename Ops::Block;
   const int64_t nb = a.cols / kQK_K;
   const uint8_t* rows[NR];
   __m512 acc[NT][NR];
   for (int r = 0; r < NR; ++r) {
-    rows[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
+    rows[r] = a.w + static_cast<size_t>(r0 + r * stride) * a.w_row_bytes;
     for (int t = 0; t < NT; ++t) acc[t][r] = _mm512_setzero_ps();
   }
   const block_q8_K* x = reinterpret_cast<const block_q8_K*>(a.x + static_cast<size_t>(t0) * a.x_row_bytes);
   for (int64_t b = 0; b < nb; ++b) {
     if constexpr (PF > 0)
       prefetch_row_streams<NR>(rows, a.w_row_bytes, static_cast<size_t>(b) * sizeof(Block), sizeof(Block),
-                               PF * sizeof(Block));
+                               PF * sizeof(Block), next_tile_rows);
     if constexpr (NT == 1) {
       const typename Ops::Act act = Ops::act(x[b]);
       for (int r = 0; r < NR; ++r) Ops::row_block(reinterpret_cast<const Block*>(rows[r])[b], act, c, acc[0][r]);
@@ -364,7 +367,7 @@ inline void kquant_matvec_tile(const MatmulArgs& a, int64_t r0, const typename O
     }
   }
   for (int t = 0; t < NT; ++t)
-    for (int r = 0; r < NR; ++r) a.y[(t0 + t) * a.ldy + r0 + r] = _mm512_reduce_add_ps(acc[t][r]);
+    for (int r = 0; r < NR; ++r) a.y[(t0 + t) * a.ldy + r0 + r * stride] = _mm512_reduce_add_ps(acc[t][r]);
 }
 
 // Rows [row_begin, row_end) for NT tokens from t0: tiles of NR rows, then 4, then 1.
@@ -385,6 +388,14 @@ inline void kquant_matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t r
     prepared = buf.data();
   }
   int64_t r = row_begin;
+  if constexpr (NT == 1) {
+    // Groups of NR x s rows as s strided tiles, each row stream running on through s rows.
+    const int64_t s = matvec_row_stride(a.wtype, a.w_row_bytes);
+    if (s > 1)
+      for (; r + NR * s <= row_end; r += NR * s)
+        for (int64_t i = 0; i < s; ++i)
+          kquant_matvec_tile<Ops, NR, kPrefetchBlocks, 1>(a, r + i, c, t0, nullptr, s, i + 1 < s ? 1 : (NR - 1) * s + 1);
+  }
   for (; r + NR <= row_end; r += NR) kquant_matvec_tile<Ops, NR, kPrefetchBlocks, NT>(a, r, c, t0, prepared);
   if constexpr (NR > 4) {
     if (r + 4 <= row_end) {

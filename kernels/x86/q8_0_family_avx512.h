@@ -200,11 +200,13 @@ inline void matvec_tile(const MatmulArgs& a, int64_t r0, int64_t t0, const XQuad
 }
 
 // One token (generation): NR rows side by side, addressed through RowStreams (row_streams.h), which
-// keeps 16 rows in six registers. Same steps and bits as matvec_tile with NT = 1.
+// keeps 16 rows in six registers. Same steps and bits as matvec_tile with NT = 1. The rows are
+// r0 + k * stride (k < NR), and the tile read after this one starts next_tile_rows rows later
+// (matvec_row_stride in kernels.h).
 template <class K, int NR>
-inline void matvec_tile_one(const MatmulArgs& a, int64_t r0, int64_t t0) {
+inline void matvec_tile_one(const MatmulArgs& a, int64_t r0, int64_t t0, int64_t stride = 1, int64_t next_tile_rows = NR) {
   const int64_t nq = a.cols / 128;
-  RowStreams<NR> w(a.w + static_cast<size_t>(r0) * a.w_row_bytes, a.w_row_bytes);
+  RowStreams<NR> w(a.w + static_cast<size_t>(r0) * a.w_row_bytes, a.w_row_bytes, stride, next_tile_rows);
   const uint8_t* x = a.x + static_cast<size_t>(t0) * a.x_row_bytes;
   __m512 acc[NR];
   for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
@@ -216,7 +218,7 @@ inline void matvec_tile_one(const MatmulArgs& a, int64_t r0, int64_t t0) {
   }
   const size_t back = static_cast<size_t>(nq) * K::kBytes;  // the rows' starts, for the leftover blocks
   for (int r = 0; r < NR; ++r)
-    a.y[t0 * a.ldy + r0 + r] = _mm512_reduce_add_ps(acc[r]) + leftover_blocks<K>(a, w.row_at(r) - back, x);
+    a.y[t0 * a.ldy + r0 + r * stride] = _mm512_reduce_add_ps(acc[r]) + leftover_blocks<K>(a, w.row_at(r) - back, x);
 }
 
 // Rows [row_begin, row_end) for NT tokens from t0: tiles of NR rows, then single rows.
@@ -224,6 +226,11 @@ template <class K, int NR, int NT>
 inline void matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end, int64_t t0) {
   int64_t r = row_begin;
   if constexpr (NT == 1) {
+    // Groups of NR x s rows as s strided tiles, each row stream running on through s rows.
+    const int64_t s = matvec_row_stride(a.wtype, a.w_row_bytes);
+    if (s > 1)
+      for (; r + NR * s <= row_end; r += NR * s)
+        for (int64_t i = 0; i < s; ++i) matvec_tile_one<K, NR>(a, r + i, t0, s, i + 1 < s ? 1 : (NR - 1) * s + 1);
     for (; r + NR <= row_end; r += NR) matvec_tile_one<K, NR>(a, r, t0);
     for (; r < row_end; ++r) matvec_tile_one<K, 1>(a, r, t0);
   } else {

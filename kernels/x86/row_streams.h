@@ -15,7 +15,8 @@
 //
 // Prefetch. Each step prefetches, for every row, the bytes `dist` further along that row's stream,
 // where the stream of row k continues into row k of the next tile once the row ends (rows are
-// contiguous and the next tile starts NR rows later). Long rows (8 KiB at K = 14336) are so
+// contiguous and the next tile starts NR rows later, or 1 row later within a strided group:
+// matvec_row_stride in kernels.h). Long rows (8 KiB at K = 14336) are so
 // prefetched within themselves; short ones (1-2 KiB at K = 2048, most of a small model) get the next
 // tile's rows in flight before they start, where an in-row distance would leave every row's first
 // bytes cold. Prefetches never fault, so addresses past the matrix are harmless; they are formed as
@@ -48,9 +49,10 @@ SLM_ALWAYS_INLINE void unroll(F&& f) {
 }
 
 // Where each row's stream is prefetched, as an offset from the row's current position `pos`:
-// `dist` further along the row, or, past its end, as far into the same row of the next tile.
-inline uintptr_t stream_prefetch_offset(size_t pos, size_t dist, size_t row_bytes, int nr) {
-  return pos + dist < row_bytes ? dist : static_cast<uintptr_t>(nr - 1) * row_bytes + dist;
+// `dist` further along the row, or, past its end, as far into the same row of the next tile, which
+// starts `next_tile_rows` rows after this one.
+inline uintptr_t stream_prefetch_offset(size_t pos, size_t dist, size_t row_bytes, int64_t next_tile_rows) {
+  return pos + dist < row_bytes ? dist : static_cast<uintptr_t>(next_tile_rows - 1) * row_bytes + dist;
 }
 
 // Prefetches the lines of the `step_bytes` at address p that the previous step's prefetch (the
@@ -65,13 +67,14 @@ SLM_ALWAYS_INLINE void prefetch_step(uintptr_t p, size_t step_bytes) {
 // step's offset into the rows: every line of the step, as these tiles were measured with. Written
 // through prefetch_step and forced inline, the 4-token Q4_0 tile ran 25% slower from DRAM (the
 // compiler placed the prefetches differently), so this one stays as it was.
+// The tile read after this one starts next_tile_rows rows later.
 template <int NR>
 inline void prefetch_row_streams(const uint8_t* const* rows, size_t row_bytes, size_t offset, size_t step_bytes,
-                                 size_t dist) {
+                                 size_t dist, int64_t next_tile_rows = NR) {
   const size_t o = offset + dist;
   for (int k = 0; k < NR; ++k) {
     uintptr_t p = reinterpret_cast<uintptr_t>(rows[k]);
-    p += o < row_bytes ? o : static_cast<size_t>(NR - 1) * row_bytes + o;
+    p += o < row_bytes ? o : static_cast<size_t>(next_tile_rows - 1) * row_bytes + o;
     for (size_t l = 0; l < step_bytes; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + l), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(p + step_bytes - 1), _MM_HINT_T0);
   }
@@ -83,8 +86,12 @@ class RowStreams {
   static constexpr int kGroups = (NR + 7) / 8;
 
  public:
-  // Rows first_row, first_row + row_bytes, ... at position 0.
-  RowStreams(const uint8_t* first_row, size_t row_bytes) : rb_(static_cast<intptr_t>(row_bytes)) {
+  // Rows first_row + k * stride_rows * row_bytes (k < NR) at position 0; the tile read after this
+  // one starts next_tile_rows rows later (where the prefetch continues past the rows' end).
+  RowStreams(const uint8_t* first_row, size_t row_bytes, int64_t stride_rows = 1, int64_t next_tile_rows = NR)
+      : rb_(static_cast<intptr_t>(row_bytes) * static_cast<intptr_t>(stride_rows)),
+        row_bytes_(row_bytes),
+        next_tile_rows_(next_tile_rows) {
     for (int g = 0; g < kGroups; ++g) base_[g] = reinterpret_cast<uintptr_t>(first_row) + static_cast<uintptr_t>(8 * g * rb_);
     s3_ = 3 * rb_;
     s5_ = 5 * rb_;
@@ -113,7 +120,7 @@ class RowStreams {
 
   // Prefetches `step_bytes` of every row's stream at `dist` bytes past the current position.
   SLM_ALWAYS_INLINE void prefetch(size_t step_bytes, size_t dist) const {
-    const uintptr_t delta = stream_prefetch_offset(pos_, dist, static_cast<size_t>(rb_), NR);
+    const uintptr_t delta = stream_prefetch_offset(pos_, dist, row_bytes_, next_tile_rows_);
     unroll<NR>([&](auto r) __attribute__((always_inline)) { prefetch_step(base_[r / 8] + delta + row_offset<r % 8>(), step_bytes); });
   }
 
@@ -132,7 +139,9 @@ class RowStreams {
   }
 
   uintptr_t base_[kGroups];
-  intptr_t rb_, s3_, s5_, s7_;
+  intptr_t rb_, s3_, s5_, s7_;  // rb_: bytes from one row of the tile to the next
+  size_t row_bytes_;
+  int64_t next_tile_rows_;
   size_t pos_ = 0;
 };
 

@@ -27,10 +27,10 @@ struct Plan {
 };
 
 // Enough chunks per thread to even out the tail, few enough to keep each chunk's rows streaming;
-// a multiple of 16 rows so blocked kernels see whole tiles.
-int64_t row_grain(const ThreadPool& pool, int64_t rows) {
+// a multiple of `group` rows (16, or a generation kernel's row group) so kernels see whole tiles.
+int64_t row_grain(const ThreadPool& pool, int64_t rows, int64_t group) {
   const int64_t grain = rows / (pool.size() * 8);
-  return std::max<int64_t>(16, (grain + 15) / 16 * 16);
+  return std::max<int64_t>(group, (grain + group - 1) / group * group);
 }
 
 // Index i of the prefix array `begin` (ascending, begin[0] = 0) with begin[i] <= v < begin[i + 1].
@@ -110,6 +110,7 @@ void matmul_jobs(ThreadPool& pool, std::span<const MatmulJob> jobs, MatmulScratc
   std::vector<kernels::MatmulArgs> args(jobs.size());
   std::vector<kernels::MatmulFn> fns(jobs.size());
   plan.row_begin.assign(1, 0);
+  int64_t group = 16;
   for (size_t j = 0; j < jobs.size(); ++j) {
     const MatmulJob& job = jobs[j];
     const Input& in = plan.inputs[plan.input_of[j]];
@@ -130,10 +131,11 @@ void matmul_jobs(ThreadPool& pool, std::span<const MatmulJob> jobs, MatmulScratc
     fns[j] = use_panels ? k.matmul_panels[s] : k.matmul[s];
     const int64_t rows = job.n > 0 ? job.w->rows : 0;
     if (rows > 0) scratch.weight_bytes += job.w->bytes();
+    if (job.n == 1) group = std::max(group, kernels::matvec_row_group(job.w->type, job.w->row_bytes));
     plan.row_begin.push_back(plan.row_begin.back() + rows);
   }
   const int64_t total = plan.row_begin.back();
-  pool.parallel_for(total, row_grain(pool, total), [&](int64_t r0, int64_t r1) {
+  pool.parallel_for(total, row_grain(pool, total, group), [&](int64_t r0, int64_t r1) {
     for (size_t j = locate(plan.row_begin, r0); j < jobs.size() && plan.row_begin[j] < r1; ++j) {
       const int64_t lo = std::max(r0, plan.row_begin[j]), hi = std::min(r1, plan.row_begin[j + 1]);
       if (lo < hi) fns[j](args[j], lo - plan.row_begin[j], hi - plan.row_begin[j]);

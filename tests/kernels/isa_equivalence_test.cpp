@@ -202,6 +202,55 @@ TEST_CASE("avx512: a few tokens at once give each token its one-token bits") {
   }
 }
 
+TEST_CASE("generation's row groups: which rows take strides") {
+  // 16 rows x 1152 bytes (Q4_0 or Q4_K at K = 2048) and 8 x 2304 (Q4_0 at K = 4096) space the
+  // streams 18 KiB apart; spacings measured slower keep one row after another.
+  CHECK(matvec_row_stride(DType::Q4_0, 1152) == 16);
+  CHECK(matvec_row_stride(DType::Q4_K, 1152) == 16);
+  CHECK(matvec_row_stride(DType::Q4_0, 2304) == 8);
+  CHECK(matvec_row_stride(DType::Q4_0, 1728) == 1);   // K = 3072
+  CHECK(matvec_row_stride(DType::Q4_0, 4608) == 1);   // K = 8192: stride 4, not measured faster
+  CHECK(matvec_row_stride(DType::Q8_0, 2176) == 1);
+  CHECK(matvec_row_stride(DType::Q6_K, 1680) == 1);
+  CHECK(matvec_row_stride(DType::Q4_0, 0) == 1);
+  CHECK(matvec_row_group(DType::Q4_0, 1152) == 256);
+  CHECK(matvec_row_group(DType::Q4_K, 1152) == 128);
+  CHECK(matvec_row_group(DType::Q8_0, 2176) == 16);
+}
+
+TEST_CASE("avx512: strided row groups give each row its one-row bits") {
+  const KernelTable* k = table_for("avx512");
+  if (k == nullptr) {
+    MESSAGE("skipped: this CPU has no avx512 level");
+    return;
+  }
+  for (DType wt : {DType::Q4_0, DType::Q4_K}) {
+    const DType at = activation_type(wt);
+    const int64_t cols = 2048;
+    const size_t wrb = test::bytes_of(wt, cols), xrb = test::bytes_of(at, cols);
+    const int64_t group = matvec_row_group(wt, wrb);
+    REQUIRE(group > 16);
+    // Two whole groups, then one split across two calls, then a tail of whole tiles and single rows.
+    const int64_t rows = 4 * group + 16 + 5;
+    const auto w = test::random_weight_rows(wt, rows, cols, 7);
+    const auto xf = test::random_floats(static_cast<size_t>(cols), 8);
+    std::vector<uint8_t> x(xrb);
+    k->quantize_act[slot(at)](xf.data(), x.data(), cols);
+    std::vector<float> grouped(rows, NAN), single(rows, NAN);
+    MatmulArgs a{wt, w.data(), wrb, rows, cols, x.data(), xrb, 1, grouped.data(), rows};
+    k->matmul[slot(wt)](a, 0, 2 * group);
+    k->matmul[slot(wt)](a, 2 * group, 3 * group + 16);
+    k->matmul[slot(wt)](a, 3 * group + 16, rows);
+    a.y = single.data();
+    for (int64_t r = 0; r < rows; ++r) k->matmul[slot(wt)](a, r, r + 1);
+    for (int64_t r = 0; r < rows; ++r) {
+      INFO(dtype_name(wt) << " row " << r);
+      REQUIRE(!std::isnan(grouped[r]));
+      REQUIRE(std::bit_cast<uint32_t>(grouped[r]) == std::bit_cast<uint32_t>(single[r]));
+    }
+  }
+}
+
 TEST_CASE("token panels hold the activations as kernels.h defines them") {
   for (std::string_view isa : available_isas()) {
     const KernelTable& k = *table_for(isa);
