@@ -19,31 +19,22 @@ namespace {
 
 constexpr size_t kHuge = size_t{2} << 20;  // a transparent huge page
 
-// Moves a file mapping's bytes into anonymous memory advised for transparent huge pages (see the
-// header). Returns the block (2 MiB aligned inside [*base, *base + *base_size)).
-const uint8_t* copy_to_huge_pages(const std::filesystem::path& path, const uint8_t* src, size_t size, void** base,
-                                  size_t* base_size) {
+// Copies a file mapping's bytes into memory on transparent huge pages (see the header), in steps,
+// each step's file pages released from this process right after.
+HugePageBuffer copy_to_huge_pages(const std::filesystem::path& path, const uint8_t* src, size_t size) {
   constexpr size_t kStep = size_t{8} << 20;
-  if (size > SIZE_MAX - kHuge) throw Error(ErrorKind::io, path.string(), "file too large to copy into memory");
-  *base_size = size + kHuge;
-  void* block = ::mmap(nullptr, *base_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (block == MAP_FAILED)
-    throw Error(ErrorKind::io, path.string(), std::string("cannot allocate memory for its weights: ") + std::strerror(errno));
-  *base = block;
-  const uintptr_t start = reinterpret_cast<uintptr_t>(block);
-  uint8_t* dst = static_cast<uint8_t*>(block) + ((kHuge - start % kHuge) % kHuge);
-  ::madvise(dst, size, MADV_HUGEPAGE);  // advice only: without THP the copy still works
+  HugePageBuffer copy(size, path.string());
   const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   for (size_t off = 0; off < size; off += kStep) {
     const size_t n = std::min(kStep, size - off);
-    std::memcpy(dst + off, src + off, n);
+    std::memcpy(copy.data() + off, src + off, n);
     // The file's pages of this step leave this process (the page cache may keep them).
     const uintptr_t a = (reinterpret_cast<uintptr_t>(src + off) / page) * page;
     const uintptr_t b = (reinterpret_cast<uintptr_t>(src + off + n) / page) * page;
     if (b > a) ::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
   }
-  ::mprotect(block, *base_size, PROT_READ);
-  return dst;
+  copy.make_read_only();
+  return copy;
 }
 
 // Maps the whole file read-only at a 2 MiB-aligned address, advised for huge pages (see the header):
@@ -106,17 +97,16 @@ MappedFile MappedFile::open(const std::filesystem::path& path, MapMode mode) {
     m.region_ = p;
     m.region_size_ = m.size_;
     if (mode == MapMode::huge_pages) {
-      void* base = nullptr;
-      size_t base_size = 0;
       try {
-        m.data_ = copy_to_huge_pages(path, m.data_, m.size_, &base, &base_size);
+        m.copy_ = copy_to_huge_pages(path, m.data_, m.size_);
       } catch (...) {
         ::close(fd);
         throw;  // m's destructor unmaps the file
       }
       ::munmap(p, m.size_);
-      m.region_ = base;
-      m.region_size_ = base_size;
+      m.data_ = m.copy_.data();
+      m.region_ = nullptr;
+      m.region_size_ = 0;
     }
   }
   ::close(fd);
@@ -128,6 +118,7 @@ MappedFile::MappedFile(MappedFile&& o) noexcept
       size_(std::exchange(o.size_, 0)),
       region_(std::exchange(o.region_, nullptr)),
       region_size_(std::exchange(o.region_size_, 0)),
+      copy_(std::move(o.copy_)),
       path_(std::move(o.path_)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
@@ -137,6 +128,7 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
     size_ = std::exchange(o.size_, 0);
     region_ = std::exchange(o.region_, nullptr);
     region_size_ = std::exchange(o.region_size_, 0);
+    copy_ = std::move(o.copy_);
     path_ = std::move(o.path_);
   }
   return *this;

@@ -6,8 +6,8 @@
 // weights misses the TLB as rarely as huge-page memory does, with nothing copied. Parts of the file
 // the page cache already holds in small folios stay on 4 KiB pages (`slm bench` reports the share).
 //
-// MapMode::huge_pages reads the file instead into anonymous memory that the kernel is asked to back
-// with 2 MiB transparent huge pages (madvise): streaming it then misses the TLB far less than
+// MapMode::huge_pages reads the file instead into a HugePageBuffer, anonymous memory that the kernel
+// is asked to back with 2 MiB transparent huge pages (madvise): streaming it then misses the TLB far less than
 // through 4 KiB file pages (5-15% faster generation measured, bench/RESULTS.md). The copy is made in
 // 8 MiB steps, each step's file pages released from this process right after, so resident memory
 // never holds much more than one copy; the pages are private (not shared with other processes) and
@@ -19,6 +19,8 @@
 #include <filesystem>
 #include <span>
 #include <string>
+
+#include "formats/huge_page_buffer.h"
 
 namespace slm {
 
@@ -45,8 +47,9 @@ class MappedFile {
  private:
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
-  void* region_ = nullptr;   // what munmap releases: the mapping, or the anonymous block
+  void* region_ = nullptr;   // the file mapping, munmapped on destruction (none with huge_pages)
   size_t region_size_ = 0;
+  HugePageBuffer copy_;      // MapMode::huge_pages: the file's bytes
   std::filesystem::path path_;
 };
 

@@ -1,60 +1,13 @@
 #include "src/engine/bandwidth.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
-#include <string>
-#include <utility>
 
-#include "slm/error.h"
 #include "src/engine/thread_pool.h"
 
 namespace slm {
-
-namespace {
-constexpr size_t kHuge = size_t{2} << 20;
-}
-
-HugePageBuffer::HugePageBuffer(size_t bytes) {
-  if (bytes == 0) return;
-  if (bytes > SIZE_MAX - kHuge) throw Error(ErrorKind::io, "memory", "buffer of " + std::to_string(bytes) + " bytes is too large");
-  region_size_ = bytes + kHuge;
-  region_ = ::mmap(nullptr, region_size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (region_ == MAP_FAILED) {
-    region_ = nullptr;
-    throw Error(ErrorKind::io, "memory", "cannot allocate " + std::to_string(bytes) + " bytes: " + std::strerror(errno));
-  }
-  const uintptr_t start = reinterpret_cast<uintptr_t>(region_);
-  data_ = static_cast<uint8_t*>(region_) + ((kHuge - start % kHuge) % kHuge);
-  size_ = bytes;
-  ::madvise(data_, size_, MADV_HUGEPAGE);  // advice only
-}
-
-HugePageBuffer::HugePageBuffer(HugePageBuffer&& o) noexcept
-    : region_(std::exchange(o.region_, nullptr)),
-      region_size_(std::exchange(o.region_size_, 0)),
-      data_(std::exchange(o.data_, nullptr)),
-      size_(std::exchange(o.size_, 0)) {}
-
-HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& o) noexcept {
-  if (this != &o) {
-    if (region_) ::munmap(region_, region_size_);
-    region_ = std::exchange(o.region_, nullptr);
-    region_size_ = std::exchange(o.region_size_, 0);
-    data_ = std::exchange(o.data_, nullptr);
-    size_ = std::exchange(o.size_, 0);
-  }
-  return *this;
-}
-
-HugePageBuffer::~HugePageBuffer() {
-  if (region_) ::munmap(region_, region_size_);
-}
 
 BandwidthResult probe_read_bandwidth(int threads, size_t bytes, int reps) {
   const size_t n = bytes / sizeof(uint64_t);

@@ -1,5 +1,4 @@
-// page_stats: resident and huge-page bytes of the mappings behind address ranges (/proc/self/smaps);
-// HugePageBuffer, the huge-page memory of the bandwidth probe.
+// page_stats: resident and huge-page bytes of the mappings behind address ranges (/proc/self/smaps).
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -7,7 +6,6 @@
 #include <memory>
 #include <utility>
 
-#include "src/engine/bandwidth.h"
 #include "src/engine/page_stats.h"
 
 TEST_CASE("page_stats counts the resident bytes of the mappings that hold the ranges") {
@@ -30,27 +28,4 @@ TEST_CASE("page_stats counts the resident bytes of the mappings that hold the ra
 #else
   CHECK_FALSE(s.available);
 #endif
-}
-
-TEST_CASE("HugePageBuffer: 2 MiB aligned, zero-filled, writable, moves its memory") {
-  const size_t n = (size_t{3} << 20) + 5;  // not a whole number of huge pages
-  slm::HugePageBuffer b(n);
-  REQUIRE(b.data() != nullptr);
-  CHECK(b.size() == n);
-  CHECK(reinterpret_cast<uintptr_t>(b.data()) % (size_t{2} << 20) == 0);
-  CHECK(b.data()[0] == 0);
-  CHECK(b.data()[n - 1] == 0);
-  std::memset(b.data(), 7, n);
-  CHECK(b.data()[n - 1] == 7);
-  uint8_t* const p = b.data();
-  slm::HugePageBuffer moved(std::move(b));
-  CHECK(moved.data() == p);
-  CHECK(moved.size() == n);
-  CHECK(b.data() == nullptr);  // NOLINT(bugprone-use-after-move): the moved-from state is specified
-  CHECK(b.size() == 0);
-  slm::HugePageBuffer empty(0);
-  CHECK(empty.data() == nullptr);
-  empty = std::move(moved);
-  CHECK(empty.data() == p);
-  CHECK(empty.data()[n / 2] == 7);
 }
