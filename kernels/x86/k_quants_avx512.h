@@ -19,10 +19,10 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <vector>
 
 #include "kernels/blocks.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/prepared_activations.h"
 #include "kernels/x86/row_streams.h"
 #include "kernels/x86/simd_util.h"
 #include "kernels/x86/tile_driver.h"
@@ -376,16 +376,11 @@ inline void kquant_matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t r
                                int64_t t0) {
   const typename Ops::Act* prepared = nullptr;
   if constexpr (NT > 1) {
-    // The NT tokens' activation blocks, prepared once per call on this thread and kept for its next
-    // calls (Q4_K: 320 bytes per token and super-block, 70 KiB for 4 tokens at K = 14336).
-    const int64_t nb = a.cols / kQK_K;
-    static thread_local std::vector<typename Ops::Act> buf;
-    if (buf.size() < static_cast<size_t>(NT * nb)) buf.resize(static_cast<size_t>(NT * nb));
-    for (int t = 0; t < NT; ++t) {
-      const block_q8_K* x = reinterpret_cast<const block_q8_K*>(a.x + static_cast<size_t>(t0 + t) * a.x_row_bytes);
-      for (int64_t b = 0; b < nb; ++b) buf[static_cast<size_t>(t * nb + b)] = Ops::act(x[b]);
-    }
-    prepared = buf.data();
+    // The NT tokens' activation blocks, prepared once per call (prepared_activations.h; Q4_K: 320
+    // bytes per token and super-block, 70 KiB for 4 tokens at K = 14336).
+    prepared = prepare_activations<typename Ops::Act>(NT, a.cols / kQK_K, [&](int t, int64_t b) {
+      return Ops::act(reinterpret_cast<const block_q8_K*>(a.x + static_cast<size_t>(t0 + t) * a.x_row_bytes)[b]);
+    });
   }
   int64_t r = row_begin;
   if constexpr (NT == 1) {

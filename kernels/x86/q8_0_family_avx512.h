@@ -23,10 +23,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <vector>
 
 #include "kernels/blocks.h"
 #include "kernels/kernels.h"
+#include "kernels/x86/prepared_activations.h"
 #include "kernels/x86/q8_0_family.h"
 #include "kernels/x86/row_streams.h"
 #include "kernels/x86/simd_util.h"
@@ -234,17 +234,12 @@ inline void matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end,
     for (; r + NR <= row_end; r += NR) matvec_tile_one<K, NR>(a, r, t0);
     for (; r < row_end; ++r) matvec_tile_one<K, 1>(a, r, t0);
   } else {
-    // The NT tokens' activation steps, prepared once per call on this thread (256 bytes per token
-    // and 128 columns: 112 KiB for 4 tokens at K = 14336), kept for the thread's next calls.
+    // The NT tokens' activation steps, prepared once per call (prepared_activations.h).
     const int64_t nq = a.cols / 128;
-    static thread_local std::vector<XQuad> prepared;
-    if (prepared.size() < static_cast<size_t>(NT * nq)) prepared.resize(static_cast<size_t>(NT * nq));
-    XQuad* xq = prepared.data();
-    for (int t = 0; t < NT; ++t) {
+    const XQuad* xq = prepare_activations<XQuad>(NT, nq, [&](int t, int64_t q) {
       const uint8_t* x = a.x + static_cast<size_t>(t0 + t) * a.x_row_bytes;
-      for (int64_t q = 0; q < nq; ++q)
-        xq[t * nq + q] = load_x_quad<K::kOffsetShift>(x + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));
-    }
+      return load_x_quad<K::kOffsetShift>(x + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));
+    });
     for (; r + NR <= row_end; r += NR) matvec_tile<K, NR, NT>(a, r, t0, xq, nq);
     for (; r < row_end; ++r) matvec_tile<K, 1, NT>(a, r, t0, xq, nq);
   }
