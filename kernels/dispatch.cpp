@@ -76,7 +76,7 @@ const KnownLevel* find_known(std::string_view name) {
 
 // Entries `over` provides replace those of `base`; the rest stay. Listing every field by hand is
 // deliberate; the assert below trips when a field is added without being listed here.
-static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 3 * kDTypeSlots + 18),
+static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 3 * kDTypeSlots + 19),
               "KernelTable changed: update overlay()");
 KernelTable overlay(const KernelTable& base, const KernelTable& over) {
   KernelTable t = base;
@@ -87,6 +87,7 @@ KernelTable overlay(const KernelTable& base, const KernelTable& over) {
     if (over.matmul_panels[i]) t.matmul_panels[i] = over.matmul_panels[i];
   }
   if (over.pack_panel) t.pack_panel = over.pack_panel;
+  if (over.panel_min_tokens) t.panel_min_tokens = over.panel_min_tokens;
   if (over.rmsnorm) t.rmsnorm = over.rmsnorm;
   if (over.softmax) t.softmax = over.softmax;
   if (over.silu_mul) t.silu_mul = over.silu_mul;

@@ -88,10 +88,15 @@ using QuantizeRowFn = void (*)(const float* x, void* out, int64_t n);
 inline constexpr int64_t kPanelTokens = 16;
 inline constexpr size_t kPanelDa = 512, kPanelDas = 576, kPanelSum = 640, kPanelSumLo = 704;
 inline constexpr size_t kPanelBlockBytes = 768;
-// The fewest tokens for which callers use matmul_panels (below it, padding would cost too much).
-// Measured at 2048 x 2048, 2 threads, AVX-512: at 8 tokens panels beat the tiles by 6-10% for Q4_0
-// and Q4_K and trail them by ~20% for Q6_K; from 16 tokens on they are ahead for every type.
+// The fewest tokens for which callers use matmul_panels (below it, padding would cost too much),
+// unless a level's table says otherwise (KernelTable::panel_min_tokens). Measured at 2048 x 2048,
+// 2 threads, AVX-512: at 8 tokens panels beat the prompt tiles by 6-10% for Q4_0 and Q4_K and trail
+// them by ~20% for Q6_K; from 16 tokens on they are ahead for every type.
 inline constexpr int64_t kPanelMinTokens = 8;
+// AVX-512 takes 8 tokens (8 sequences decoding together) as one generation group, the weights
+// streaming once (bench_decode, 1B, 8 streams, ms per step: Q4_0 58.8-59.5 with panels, 44.8-45.7
+// as one group; Q4_K_M 60.6-61.0 -> 42.8-44.2); from 9 tokens the panels.
+inline constexpr int64_t kAvx512PanelMinTokens = 9;
 inline constexpr size_t panel_bytes(int64_t cols) noexcept {
   return static_cast<size_t>(cols / 32) * kPanelBlockBytes;
 }
@@ -112,6 +117,8 @@ struct KernelTable {
   // pack_panel). nullptr where the level has none; pack_panel is set whenever any matmul_panels is.
   MatmulFn matmul_panels[kDTypeSlots];
   PackPanelFn pack_panel;
+  // Callers use matmul_panels from this many tokens on (kPanelMinTokens, or kAvx512PanelMinTokens).
+  int64_t panel_min_tokens;
 
   // y[i] = x[i] / sqrt(mean(x^2) + eps) * (w[i] + w_offset); w_offset is 1 for Gemma-style norms.
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps, float w_offset);

@@ -9,6 +9,7 @@ const KernelTable& scalar_table() {
   static const KernelTable table = [] {
     KernelTable t{};
     t.isa = "scalar";
+    t.panel_min_tokens = kPanelMinTokens;
     for (size_t id = 0; id < kDTypeSlots; ++id) {
       const auto type = static_cast<DType>(id);
       t.matmul[id] = scalar::matmul_fn(type);

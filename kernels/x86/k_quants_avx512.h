@@ -401,20 +401,22 @@ inline void kquant_matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t r
   for (; r < row_end; ++r) kquant_matvec_tile<Ops, 1, 0, NT>(a, r, c, t0, prepared);
 }
 
-// The MatmulFn. One token: tiles of kMatvecRows rows. A few tokens (below kPanelMinTokens, where the
-// graph does not use the panels: several sequences decoding together): the same tiles over groups
-// of 4 tokens (4 rows), then 2 (8 rows), then 1, so the weights stream once per group and each
-// result has the one-token bits (alternated from DRAM, prepared activations against in-tile ones:
-// Q4_K 4 tokens +10%, 2 tokens in 8 rows instead of 4 +12%; Q6_K within +-5%). More tokens
-// through tile_driver.h with the 512-bit block kernel.
+// The MatmulFn. One token: tiles of kMatvecRows rows. A few tokens (below kAvx512PanelMinTokens,
+// where the graph does not use the panels: several sequences decoding together): the same tiles
+// over groups of 8 tokens (8 rows), 4 (4 rows), then 2 (8 rows), then 1, so the weights stream once
+// per group and each result has the one-token bits (alternated from DRAM, prepared activations
+// against in-tile ones: Q4_K 4 tokens +10%, 2 tokens in 8 rows instead of 4 +12%; Q6_K within
+// +-5%; 8 tokens: bench_decode 1B Q4_K_M 8 streams 61 ms per step with panels, 43-44 as one group
+// of 8 or 4 rows). More tokens through tile_driver.h with the 512-bit block kernel.
 template <class Ops>
 void matmul_kquant_avx512(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   const typename Ops::Consts& c = Ops::consts();
-  if (a.n_tokens >= kPanelMinTokens) {
+  if (a.n_tokens >= kAvx512PanelMinTokens) {
     matmul_tiled<typename Ops::Kernel512, kMatmulRows, kMatmulTokens>(a, row_begin, row_end);
     return;
   }
   int64_t t = 0;
+  for (; t + 8 <= a.n_tokens; t += 8) kquant_matvec_rows<Ops, 8, 8>(a, row_begin, row_end, c, t);
   for (; t + 4 <= a.n_tokens; t += 4) kquant_matvec_rows<Ops, 4, 4>(a, row_begin, row_end, c, t);
   for (; t + 2 <= a.n_tokens; t += 2) kquant_matvec_rows<Ops, kMatvecRows, 2>(a, row_begin, row_end, c, t);
   if (t < a.n_tokens) kquant_matvec_rows<Ops, kMatvecRows, 1>(a, row_begin, row_end, c, t);

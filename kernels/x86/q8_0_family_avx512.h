@@ -311,18 +311,20 @@ void matmul_quad_tokens(const MatmulArgs& a, int64_t row_begin, int64_t row_end)
 }
 
 // The MatmulFn: one token in 16-row tiles streaming from memory (a multiple of 16 rows is what the
-// graph's row split hands out). A few tokens (below kPanelMinTokens, where the graph does not use
-// the panels: several sequences decoding together): the same kind of tiles over groups of 6, 4 and
-// 2 tokens, the weights streaming once per group, each result with the one-token bits (6 tokens in
-// one group instead of 4 + 2, alternated from DRAM: Q4_0 +11-15%, Q8_0 +18%). More tokens through
-// the prepared-activation path.
+// graph's row split hands out). A few tokens (below kAvx512PanelMinTokens, where the graph does not
+// use the panels: several sequences decoding together): the same kind of tiles over groups of 8, 6,
+// 4 and 2 tokens, the weights streaming once per group, each result with the one-token bits (6
+// tokens in one group instead of 4 + 2, alternated from DRAM: Q4_0 +11-15%, Q8_0 +18%; 8 tokens in
+// 8-row tiles: bench_decode 1B Q4_0 8 streams 59 ms per step with panels, 45 as one group; 4-row
+// tiles 58-60). More tokens through the prepared-activation path.
 template <class K>
 void matmul_quad(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
-  if (a.n_tokens >= kPanelMinTokens) {
+  if (a.n_tokens >= kAvx512PanelMinTokens) {
     matmul_quad_tokens<K>(a, row_begin, row_end);
     return;
   }
   int64_t t = 0;
+  for (; t + 8 <= a.n_tokens; t += 8) matvec_rows<K, 8, 8>(a, row_begin, row_end, t);
   for (; t + 6 <= a.n_tokens; t += 6) matvec_rows<K, 8, 6>(a, row_begin, row_end, t);
   for (; t + 4 <= a.n_tokens; t += 4) matvec_rows<K, 8, 4>(a, row_begin, row_end, t);
   for (; t + 2 <= a.n_tokens; t += 2) matvec_rows<K, 8, 2>(a, row_begin, row_end, t);

@@ -10,6 +10,7 @@ const KernelTable& avx512_table() {
   static const KernelTable table = [] {
     KernelTable t{};
     t.isa = "avx512";
+    t.panel_min_tokens = kAvx512PanelMinTokens;
     x86::add_matmul_avx512(t);
     x86::add_float_ops_avx512(t);
     return t;

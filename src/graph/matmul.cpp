@@ -59,7 +59,7 @@ void matmul_jobs(ThreadPool& pool, std::span<const MatmulJob> jobs, MatmulScratc
       ++i;
     if (i == plan.inputs.size()) plan.inputs.push_back(Input{job.x, job.n, job.w->cols, act});
     plan.input_of[j] = i;
-    if (job.n >= kernels::kPanelMinTokens && k.matmul_panels[kernels::slot(job.w->type)]) plan.inputs[i].panels = true;
+    if (job.n >= k.panel_min_tokens && k.matmul_panels[kernels::slot(job.w->type)]) plan.inputs[i].panels = true;
   }
 
   // Layout of the converted inputs and their panels.

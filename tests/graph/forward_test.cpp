@@ -293,7 +293,7 @@ TEST_CASE("MoE layer equals the dense masked reference, with and without a share
 }
 
 TEST_CASE("quantized weights: a prompt in one batch agrees with the token-by-token pass and the reference") {
-  // A batch of kernels::kPanelMinTokens or more goes through the panel products (where the kernel
+  // A batch of the level's panel_min_tokens or more goes through the panel products (where the kernel
   // level has them), one token through the matrix-vector kernels. Both sum every block's integer
   // products exactly and differ only in the order of the float sums, which the int8 quantization of
   // the next product's activations can turn into a whole quantization step: the passes agree

@@ -64,6 +64,13 @@ TEST_CASE("table_for knows exactly the available levels") {
   }
 }
 
+TEST_CASE("each level says from how many tokens the panels run; levels above inherit it") {
+  CHECK(table_for("scalar")->panel_min_tokens == kPanelMinTokens);
+  if (const KernelTable* t = table_for("avx2")) CHECK(t->panel_min_tokens == kPanelMinTokens);
+  if (const KernelTable* t = table_for("neon")) CHECK(t->panel_min_tokens == kPanelMinTokens);
+  if (const KernelTable* t = table_for("avx512")) CHECK(t->panel_min_tokens == kAvx512PanelMinTokens);
+}
+
 TEST_CASE("active() is the level SLM_ISA selects among the available ones") {
   const auto avail = available_isas();
   const IsaChoice expected = choose_isa(std::getenv("SLM_ISA"), avail);

@@ -165,7 +165,7 @@ TEST_CASE("matmul of every level equals scalar within float reassociation error"
   }
 }
 
-// Several sequences decoding together hand the matmul a few tokens (below kPanelMinTokens). The
+// Several sequences decoding together hand the matmul a few tokens (below panel_min_tokens). The
 // AVX-512 kernels of the types generation streams most take them in groups over the one-token
 // tiles, so each token's outputs must be bit for bit what it gets alone.
 TEST_CASE("avx512: a few tokens at once give each token its one-token bits") {
@@ -182,7 +182,8 @@ TEST_CASE("avx512: a few tokens at once give each token its one-token bits") {
     const int64_t rows = 16 + 8 + 4 + 1 + 16;  // every tile height, split in two ranges below
     const auto w = test::random_weight_rows(wt, rows, cols, 99);
     const size_t wrb = test::bytes_of(wt, cols), xrb = test::bytes_of(at, cols);
-    for (int64_t n = 2; n < kPanelMinTokens; ++n) {
+    REQUIRE(k->panel_min_tokens == kAvx512PanelMinTokens);  // so 8 tokens are tried too
+    for (int64_t n = 2; n < k->panel_min_tokens; ++n) {
       INFO(dtype_name(wt) << " tokens " << n);
       const auto xf = test::random_floats(static_cast<size_t>(n * cols), static_cast<uint32_t>(n));
       std::vector<uint8_t> x(xrb * n);
