@@ -63,7 +63,8 @@ inline constexpr int64_t matvec_row_stride(DType type, size_t row_bytes) noexcep
   const int64_t s = static_cast<int64_t>(kStreamSpacingBytes / row_bytes);
   return s >= 8 && s <= 16 ? s : 1;
 }
-// The rows a one-token chunk should be a multiple of, so the kernel sees whole groups.
+// The rows a one-token chunk should be a multiple of, so the kernel sees whole groups (what the
+// avx512 table's matvec_row_group answers; levels that do not stride leave it unset).
 inline constexpr int64_t matvec_row_group(DType type, size_t row_bytes) noexcept {
   const int64_t s = matvec_row_stride(type, row_bytes);
   return s > 1 ? (type == DType::Q4_0 ? 16 : 8) * s : 16;
@@ -119,6 +120,9 @@ struct KernelTable {
   PackPanelFn pack_panel;
   // Callers use matmul_panels from this many tokens on (kPanelMinTokens, or kAvx512PanelMinTokens).
   int64_t panel_min_tokens;
+  // The rows a one-token chunk of matmul[] should be a multiple of (matvec_row_group), where the
+  // level reads rows in strided groups; nullptr: 16.
+  int64_t (*matvec_row_group)(DType type, size_t row_bytes);
 
   // y[i] = x[i] / sqrt(mean(x^2) + eps) * (w[i] + w_offset); w_offset is 1 for Gemma-style norms.
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps, float w_offset);

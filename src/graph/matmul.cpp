@@ -131,7 +131,7 @@ void matmul_jobs(ThreadPool& pool, std::span<const MatmulJob> jobs, MatmulScratc
     fns[j] = use_panels ? k.matmul_panels[s] : k.matmul[s];
     const int64_t rows = job.n > 0 ? job.w->rows : 0;
     if (rows > 0) scratch.weight_bytes += job.w->bytes();
-    if (job.n == 1) group = std::max(group, kernels::matvec_row_group(job.w->type, job.w->row_bytes));
+    if (job.n == 1 && k.matvec_row_group) group = std::max(group, k.matvec_row_group(job.w->type, job.w->row_bytes));
     plan.row_begin.push_back(plan.row_begin.back() + rows);
   }
   const int64_t total = plan.row_begin.back();

@@ -71,6 +71,17 @@ TEST_CASE("each level says from how many tokens the panels run; levels above inh
   if (const KernelTable* t = table_for("avx512")) CHECK(t->panel_min_tokens == kAvx512PanelMinTokens);
 }
 
+TEST_CASE("only a level that reads rows in strided groups asks for chunks of whole groups") {
+  CHECK_FALSE(static_cast<bool>(table_for("scalar")->matvec_row_group));
+  if (const KernelTable* t = table_for("avx2")) CHECK_FALSE(static_cast<bool>(t->matvec_row_group));
+  if (const KernelTable* t = table_for("neon")) CHECK_FALSE(static_cast<bool>(t->matvec_row_group));
+  if (const KernelTable* t = table_for("avx512")) {
+    REQUIRE(static_cast<bool>(t->matvec_row_group));
+    CHECK(t->matvec_row_group(slm::DType::Q4_0, 1152) == 256);
+    CHECK(t->matvec_row_group(slm::DType::Q8_0, 2176) == 16);
+  }
+}
+
 TEST_CASE("active() is the level SLM_ISA selects among the available ones") {
   const auto avail = available_isas();
   const IsaChoice expected = choose_isa(std::getenv("SLM_ISA"), avail);
