@@ -6,12 +6,12 @@
 // weights misses the TLB as rarely as huge-page memory does, with nothing copied. Parts of the file
 // the page cache already holds in small folios stay on 4 KiB pages (`slm bench` reports the share).
 //
-// MapMode::huge_pages reads the file instead into a HugePageBuffer, anonymous memory that the kernel
-// is asked to back with 2 MiB transparent huge pages (madvise): streaming it then misses the TLB far less than
-// through 4 KiB file pages (5-15% faster generation measured, bench/RESULTS.md). The copy is made in
-// 8 MiB steps, each step's file pages released from this process right after, so resident memory
-// never holds much more than one copy; the pages are private (not shared with other processes) and
-// read-only once filled.
+// MapMode::huge_pages reads the file instead into a HugePageBuffer, anonymous memory that the
+// kernel is asked to back with 2 MiB transparent huge pages (madvise): streaming it then misses the
+// TLB far less than through 4 KiB file pages (5-15% faster generation measured, bench/RESULTS.md).
+// The copy is made in 8 MiB steps, each step's file pages released from this process right after,
+// so resident memory never holds much more than one copy; the pages are private (not shared with
+// other processes) and read-only once filled.
 #pragma once
 
 #include <cstddef>

@@ -48,6 +48,9 @@ struct MatmulArgs {
 // Computes y[t][r] for r in [row_begin, row_end) and every token t. Callers split rows (and/or
 // tokens, by offsetting x and y) across threads; ranges of different calls may not overlap in y.
 using MatmulFn = void (*)(const MatmulArgs& args, int64_t row_begin, int64_t row_end);
+// Converts n floats (a multiple of the format's block size) to one row of a block format.
+using QuantizeRowFn = void (*)(const float* x, void* out, int64_t n);
+
 // ---- row groups (generation) ---------------------------------------------------------------------
 // Generation streams each weight row once, 16 (Q4_0) or 8 (K-quants) rows side by side. Where the
 // rows are short (1152 bytes: Q4_0 or Q4_K at K = 2048) those streams end after 18 cache lines; the
@@ -69,9 +72,6 @@ inline constexpr int64_t matvec_row_group(DType type, size_t row_bytes) noexcept
   const int64_t s = matvec_row_stride(type, row_bytes);
   return s > 1 ? (type == DType::Q4_0 ? 16 : 8) * s : 16;
 }
-
-// Converts n floats (a multiple of the format's block size) to one row of a block format.
-using QuantizeRowFn = void (*)(const float* x, void* out, int64_t n);
 
 // ---- token panels (prompt processing) ------------------------------------------------------------
 // Products over many tokens run faster when the activations are rearranged once per call so that a

@@ -383,13 +383,11 @@ inline void kquant_matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t r
     });
   }
   int64_t r = row_begin;
-  if constexpr (NT == 1) {
-    // Groups of NR x s rows as s strided tiles, each row stream running on through s rows.
-    const int64_t s = matvec_row_stride(a.wtype, a.w_row_bytes);
-    if (s > 1)
-      for (; r + NR * s <= row_end; r += NR * s)
-        for (int64_t i = 0; i < s; ++i)
-          kquant_matvec_tile<Ops, NR, kPrefetchBlocks, 1>(a, r + i, c, t0, nullptr, s, i + 1 < s ? 1 : (NR - 1) * s + 1);
+  if constexpr (NT == 1) {  // groups of NR x s rows as s strided tiles (row_streams.h)
+    const auto tile = [&](int64_t first, int64_t s, int64_t next) {
+      kquant_matvec_tile<Ops, NR, kPrefetchBlocks, 1>(a, first, c, t0, nullptr, s, next);
+    };
+    r = strided_groups<NR>(r, row_end, matvec_row_stride(a.wtype, a.w_row_bytes), tile);
   }
   for (; r + NR <= row_end; r += NR) kquant_matvec_tile<Ops, NR, kPrefetchBlocks, NT>(a, r, c, t0, prepared);
   if constexpr (NR > 4) {

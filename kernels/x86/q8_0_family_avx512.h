@@ -227,10 +227,10 @@ inline void matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end,
   int64_t r = row_begin;
   if constexpr (NT == 1) {
     // Groups of NR x s rows as s strided tiles, each row stream running on through s rows.
-    const int64_t s = matvec_row_stride(a.wtype, a.w_row_bytes);
-    if (s > 1)
-      for (; r + NR * s <= row_end; r += NR * s)
-        for (int64_t i = 0; i < s; ++i) matvec_tile_one<K, NR>(a, r + i, t0, s, i + 1 < s ? 1 : (NR - 1) * s + 1);
+    const auto tile = [&](int64_t first, int64_t s, int64_t next) {
+      matvec_tile_one<K, NR>(a, first, t0, s, next);
+    };
+    r = strided_groups<NR>(r, row_end, matvec_row_stride(a.wtype, a.w_row_bytes), tile);
     for (; r + NR <= row_end; r += NR) matvec_tile_one<K, NR>(a, r, t0);
     for (; r < row_end; ++r) matvec_tile_one<K, 1>(a, r, t0);
   } else {

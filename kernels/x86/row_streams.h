@@ -80,6 +80,18 @@ inline void prefetch_row_streams(const uint8_t* const* rows, size_t row_bytes, s
   }
 }
 
+// The whole strided groups of NR x s rows from row r on, below row_end (matvec_row_stride in
+// kernels.h): tile(first_row, s, next_tile_rows) for each of a group's s tiles, tile i holding rows
+// first_row + k * s; the tile after tile i starts 1 row later, or, after the last one, at the next
+// group's first tile. Returns the row after the last group; s <= 1 reads none.
+template <int NR, class Tile>
+inline int64_t strided_groups(int64_t r, int64_t row_end, int64_t s, Tile&& tile) {
+  if (s <= 1) return r;
+  for (; r + NR * s <= row_end; r += NR * s)
+    for (int64_t i = 0; i < s; ++i) tile(r + i, s, i + 1 < s ? int64_t{1} : (NR - 1) * s + 1);
+  return r;
+}
+
 template <int NR>
 class RowStreams {
   static_assert(NR >= 1 && NR <= 16);

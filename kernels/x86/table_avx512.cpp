@@ -11,7 +11,7 @@ const KernelTable& avx512_table() {
     KernelTable t{};
     t.isa = "avx512";
     t.panel_min_tokens = kAvx512PanelMinTokens;
-    t.matvec_row_group = [](DType type, size_t row_bytes) { return kernels::matvec_row_group(type, row_bytes); };
+    t.matvec_row_group = kernels::matvec_row_group;
     x86::add_matmul_avx512(t);
     x86::add_float_ops_avx512(t);
     return t;
