@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +12,6 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
 
 #include "formats/gguf.h"
 #include "formats/hf_folder.h"
@@ -22,6 +20,7 @@
 #include "tests/formats/safetensors_bytes.h"
 #include "tests/fuzz/seed_safetensors.h"
 #include "tests/support/shared_data.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using slm::Error;
@@ -129,27 +128,7 @@ Sources parse_sources(const fs::path& md) {
 
 // ---- temporary folders ------------------------------------------------------------------------
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("slm-st-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const std::string& name, std::span<const uint8_t> bytes) const {
-    std::ofstream(path / name, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                                       static_cast<std::streamsize>(bytes.size()));
-  }
-  void write(const std::string& name, std::string_view text) const {
-    std::ofstream(path / name, std::ios::binary) << text;
-  }
-};
+using slm::test::TempDir;
 
 // The error a call throws (fails the test when it throws nothing or something else).
 template <class F>

@@ -5,7 +5,6 @@
 
 #include <doctest/doctest.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include <string>
 
 #include "tests/support/shared_data.h"
+#include "tests/support/temp_dir.h"
 
 namespace slm::test {
 
@@ -34,12 +34,6 @@ inline std::string sh_quote(const std::string& s) {
   return out + "'";
 }
 
-inline std::filesystem::path scratch_dir(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("slm_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
 inline void write_text_file(const std::filesystem::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary);
   out << text;
@@ -59,7 +53,7 @@ inline bool have_slm_cli() {
 inline CliRun run_slm(const std::string& args, const std::string& input = "") {
   CliRun r;
 #ifdef SLM_CLI_BINARY
-  const auto dir = scratch_dir("cli");
+  const TempDir dir("cli");  // removed once the outputs are read
   const auto in_path = dir / "stdin", out_path = dir / "stdout", err_path = dir / "stderr";
   write_text_file(in_path, input);
   const std::string cmd = sh_quote(SLM_CLI_BINARY) + " " + args + " <" + sh_quote(in_path.string()) + " >" +

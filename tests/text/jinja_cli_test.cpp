@@ -10,7 +10,6 @@
 #include <span>
 #include <string>
 #include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,7 +23,6 @@ namespace {
 using Run = slm::test::CliRun;
 using slm::test::sh_quote;
 
-std::filesystem::path scratch_dir() { return slm::test::scratch_dir("jinja_cli"); }
 void write_file(const std::filesystem::path& p, const std::string& text) { slm::test::write_text_file(p, text); }
 slm::test::CliRun run_template(const std::string& args) { return slm::test::run_slm("template " + args); }
 bool have_cli() { return slm::test::have_slm_cli(); }
@@ -33,7 +31,7 @@ bool have_cli() { return slm::test::have_slm_cli(); }
 
 TEST_CASE("slm template renders a template file over a context file, byte for byte") {
   if (!have_cli()) return;
-  const auto dir = scratch_dir();
+  const slm::test::TempDir dir("jinja-cli");
   write_file(dir / "t.jinja",
              "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
              "{% if add_generation_prompt %}[assistant]{% endif %}{{ strftime_now('%Y-%m-%d') }}");
@@ -50,7 +48,7 @@ TEST_CASE("slm template reproduces a conformance case and reports raise_exceptio
   if (!have_cli()) return;
   auto cases_path = SLM_REQUIRE_SHARED("templates/cases.jsonl");
   if (!cases_path) return;
-  const auto dir = scratch_dir();
+  const slm::test::TempDir dir("jinja-cli");
   std::ifstream in(*cases_path);
   std::string line;
   int checked = 0;
@@ -81,7 +79,7 @@ TEST_CASE("slm template reproduces a conformance case and reports raise_exceptio
 
 TEST_CASE("slm template: syntax errors and bad arguments exit 1 with a message") {
   if (!have_cli()) return;
-  const auto dir = scratch_dir();
+  const slm::test::TempDir dir("jinja-cli");
   write_file(dir / "bad.jinja", "line 1\n{% for x in %}");
   write_file(dir / "ctx.json", R"J({"messages": []})J");
   const Run r = run_template("--template " + sh_quote((dir / "bad.jinja").string()) + " --context " +
@@ -98,7 +96,7 @@ TEST_CASE("slm template: syntax errors and bad arguments exit 1 with a message")
 
 TEST_CASE("slm template MODEL reads a GGUF's tokenizer.chat_template and its bos/eos tokens") {
   if (!have_cli()) return;
-  const auto dir = scratch_dir();
+  const slm::test::TempDir dir("jinja-cli");
   slm::gguf::GgufWriter writer;
   writer.set_string("general.architecture", "llama");
   writer.set_string("tokenizer.chat_template",

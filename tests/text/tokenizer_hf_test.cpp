@@ -5,32 +5,17 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <string>
 
 #include "slm/error.h"
 #include "src/text/tokenizer.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder under the system temp dir, removed at the end of the test.
-struct TempFolder {
-  fs::path dir;
-  TempFolder() {
-    std::random_device rd;
-    dir = fs::temp_directory_path() / ("slm-tok-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(dir);
-  }
-  ~TempFolder() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  void write(const std::string& name, const std::string& text) const {
-    std::ofstream(dir / name, std::ios::binary) << text;
-  }
-};
+using slm::test::TempDir;
 
 // A Llama-2-style tokenizer.json (Metaspace, byte fallback) with a tiny vocabulary.
 std::string metaspace_json(const std::string& model_extra = "",
@@ -82,9 +67,9 @@ void expect_error(const fs::path& dir, slm::ErrorKind kind, const std::string& w
 }  // namespace
 
 TEST_CASE("a Metaspace tokenizer.json with byte fallback") {
-  TempFolder t;
+  TempDir t;
   t.write("tokenizer.json", metaspace_json());
-  const auto tok = slm::Tokenizer::from_hf(t.dir);
+  const auto tok = slm::Tokenizer::from_hf(t.path);
   CHECK(tok.n_vocab() == 265);
   CHECK(tok.add_bos());  // from the TemplateProcessing post-processor
   CHECK(tok.bos() == 1);
@@ -103,12 +88,12 @@ TEST_CASE("a Metaspace tokenizer.json with byte fallback") {
 }
 
 TEST_CASE("tokenizer_config.json and generation_config.json override the special tokens") {
-  TempFolder t;
+  TempDir t;
   t.write("tokenizer.json", metaspace_json());
   t.write("tokenizer_config.json", R"({"add_bos_token": false, "add_eos_token": true,
       "bos_token": {"content": "<s>", "lstrip": false}, "eos_token": "</s>", "pad_token": null})");
   t.write("generation_config.json", R"({"bos_token_id": 1, "eos_token_id": [2, 7]})");
-  const auto tok = slm::Tokenizer::from_hf(t.dir);
+  const auto tok = slm::Tokenizer::from_hf(t.path);
   CHECK_FALSE(tok.add_bos());
   CHECK(tok.add_eos());
   CHECK(tok.eos() == 2);
@@ -119,54 +104,54 @@ TEST_CASE("tokenizer_config.json and generation_config.json override the special
 TEST_CASE("unsupported or broken tokenizer.json files are reported with their field") {
   using K = slm::ErrorKind;
   {
-    TempFolder t;
-    expect_error(t.dir, K::io, "tokenizer.json", "not found");
+    TempDir t;
+    expect_error(t.path, K::io, "tokenizer.json", "not found");
   }
   {
-    TempFolder t;
+    TempDir t;
     std::string json = metaspace_json();
     json.replace(json.find("\"type\": \"BPE\""), 13, "\"type\": \"Unigram\"");
     t.write("tokenizer.json", json);
-    expect_error(t.dir, K::unsupported, "tokenizer.json: field model.type", "'Unigram'");
+    expect_error(t.path, K::unsupported, "tokenizer.json: field model.type", "'Unigram'");
   }
   {
-    TempFolder t;
+    TempDir t;
     t.write("tokenizer.json", metaspace_json("", R"([["▁", "a"], ["a", "zz"]])"));
-    expect_error(t.dir, K::tokenizer, "tokenizer.json: field model.merges[1]", "not in the vocabulary");
+    expect_error(t.path, K::tokenizer, "tokenizer.json: field model.merges[1]", "not in the vocabulary");
   }
   {
-    TempFolder t;
+    TempDir t;
     t.write("tokenizer.json", metaspace_json("", R"(["▁ a", "a b c"])"));
-    expect_error(t.dir, K::tokenizer, "tokenizer.json: field model.merges[1]", "one space");
+    expect_error(t.path, K::tokenizer, "tokenizer.json: field model.merges[1]", "one space");
   }
   {
-    TempFolder t;
+    TempDir t;
     t.write("tokenizer.json",
             metaspace_json("", R"([])", R"({"type": "Sequence", "normalizers": [{"type": "Lowercase"}]})"));
-    expect_error(t.dir, K::unsupported, "tokenizer.json: field normalizer.normalizers[0].type",
+    expect_error(t.path, K::unsupported, "tokenizer.json: field normalizer.normalizers[0].type",
                  "'Lowercase'");
   }
   {
-    TempFolder t;
+    TempDir t;
     t.write("tokenizer.json", metaspace_json(R"(, "dropout": 0.1)"));
-    expect_error(t.dir, K::format, "tokenizer.json: field model.dropout", "");  // a repeated key
+    expect_error(t.path, K::format, "tokenizer.json: field model.dropout", "");  // a repeated key
   }
   {
-    TempFolder t;
+    TempDir t;
     std::string json = metaspace_json();
     json.replace(json.find("\"<s>\": 1"), 8, "\"<s>\": -4");
     t.write("tokenizer.json", json);
-    expect_error(t.dir, K::tokenizer, "tokenizer.json: field model.vocab.<s>", "out of range");
+    expect_error(t.path, K::tokenizer, "tokenizer.json: field model.vocab.<s>", "out of range");
   }
   {
-    TempFolder t;
+    TempDir t;
     t.write("tokenizer.json", metaspace_json());
     t.write("tokenizer_config.json", R"({"bos_token": "<nope>"})");
-    expect_error(t.dir, K::tokenizer, "tokenizer_config.json: field bos_token", "'<nope>'");
+    expect_error(t.path, K::tokenizer, "tokenizer_config.json: field bos_token", "'<nope>'");
   }
   {
-    TempFolder t;
+    TempDir t;
     t.write("tokenizer.json", "{\"model\": [1, 2");
-    expect_error(t.dir, K::format, "tokenizer.json: offset 15", "");
+    expect_error(t.path, K::format, "tokenizer.json: offset 15", "");
   }
 }
