@@ -254,7 +254,7 @@ void run_vnni_probe(benchmark::State& state, int threads) {
 #endif
 
 // F16 attention (src/graph/attention.cpp, the active kernel level) on one thread: a Llama 3.2 1B
-// KV head (head_dim 64, 8 KV heads per cache row) read by `tokens` tokens x its 4 query heads,
+// KV head (head_dim 64, 8 KV heads in the cache) read by `tokens` tokens x its 4 query heads,
 // positions depth .. depth + tokens - 1 (a prompt's task after a cached prefix: 8 tokens; generation:
 // 1). Counts 4 flops per head dimension and query per cache row (the q.k product and the V sum).
 void run_attention(benchmark::State& state, int32_t depth, int32_t tokens) {
@@ -262,7 +262,7 @@ void run_attention(benchmark::State& state, int32_t depth, int32_t tokens) {
   const int32_t positions = depth + tokens;
   const int32_t n_blocks = (positions + kBlock - 1) / kBlock;
   const size_t kv_dim = static_cast<size_t>(kHd) * kKvHeads;
-  std::vector<uint16_t> k_pool(static_cast<size_t>(n_blocks) * kBlock * kv_dim), v_pool(k_pool.size());
+  std::vector<uint16_t> k_pool(static_cast<size_t>(n_blocks) * kBlock * kv_dim), v_pool(k_pool.size());  // as KvCache lays them out
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (size_t i = 0; i < k_pool.size(); ++i) {
@@ -280,8 +280,8 @@ void run_attention(benchmark::State& state, int32_t depth, int32_t tokens) {
       queries.push_back({q.data() + off, out.data() + off, 0, depth + t});
     }
   slm::AttentionGroupArgs a;
-  a.kv = slm::KvSeqView{k_pool.data(), v_pool.data(), blocks.data(), kBlock, static_cast<int32_t>(kv_dim)};
-  a.kv_offset = 3 * kHd;  // KV head 3
+  a.kv = slm::KvSeqView{k_pool.data(), v_pool.data(), blocks.data(), kBlock, kKvHeads, kHd};
+  a.kv_head = 3;
   a.head_dim = kHd;
   a.scale = 0.125f;
   a.softcap = 0.0f;

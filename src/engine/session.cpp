@@ -43,8 +43,8 @@ struct Session::Impl {
       : model(std::move(m)),
         opts(o),
         pool(o.n_threads),
-        kv(KvCacheOptions{static_cast<int32_t>(model->config().n_layers),
-                          static_cast<int32_t>(model->config().n_kv_heads * model->config().head_dim), 32, ctx, 1}),
+        kv(KvCacheOptions{static_cast<int32_t>(model->config().n_layers), static_cast<int32_t>(model->config().n_kv_heads),
+                          static_cast<int32_t>(model->config().head_dim), 32, ctx, 1}),
         forward(model->config(), model->weights(),
                 o.f32_attention ? AttentionPrecision::f32 : AttentionPrecision::f16_accumulate),
         logits(model->config().vocab_size) {}

@@ -11,7 +11,7 @@ namespace {
 float softcap(float x, float cap) { return cap > 0.0f ? cap * std::tanh(x / cap) : x; }
 
 // Calls fn(first, n) for the runs of consecutive positions in [first_pos, last_pos] that lie in one
-// cache block (their rows are kv_dim apart).
+// cache block (their rows are kv.row_stride() apart).
 template <class Fn>
 void for_each_run(const AttentionArgs& a, Fn&& fn) {
   const int32_t bs = a.kv.block_size;
@@ -22,19 +22,33 @@ void for_each_run(const AttentionArgs& a, Fn&& fn) {
   }
 }
 
+// Asks for the K and V rows of positions [p0, p1) of one KV head, inside one cache block (where they
+// are consecutive), ahead of their use. Forced inline: GCC drops calls to a function that only
+// prefetches (kernels/x86/row_streams.h).
+inline __attribute__((always_inline)) void prefetch_head_rows(const KvSeqView& kv, int32_t head, int32_t p0, int32_t p1,
+                                                              int64_t head_dim) {
+  const auto bytes = static_cast<size_t>(p1 - p0 - 1) * kv.row_stride() * sizeof(uint16_t) + static_cast<size_t>(head_dim) * sizeof(uint16_t);
+  const char* k = reinterpret_cast<const char*>(kv.k(p0, head));
+  const char* v = reinterpret_cast<const char*>(kv.v(p0, head));
+  for (size_t b = 0; b < bytes; b += 64) {
+    __builtin_prefetch(k + b);
+    __builtin_prefetch(v + b);
+  }
+}
+
 void attend_f32(const AttentionArgs& a, std::vector<float>& scores) {
   const auto& K = kernels::active();
   const int32_t len = a.last_pos - a.first_pos + 1;
-  const auto stride = static_cast<size_t>(a.kv.kv_dim);
+  const size_t stride = a.kv.row_stride();
   scores.resize(static_cast<size_t>(len));
   for_each_run(a, [&](int32_t p, int32_t n) {
     float* sc = scores.data() + (p - a.first_pos);
-    K.dot_f16_rows(a.kv.k(p) + a.kv_offset, stride, a.q, a.head_dim, n, sc);
+    K.dot_f16_rows(a.kv.k(p, a.kv_head), stride, a.q, a.head_dim, n, sc);
     for (int32_t i = 0; i < n; ++i) sc[i] = softcap(sc[i] * a.scale, a.softcap);
   });
   K.softmax(scores.data(), len);
   std::fill(a.out, a.out + a.head_dim, 0.0f);
-  for (int32_t p = 0; p < len; ++p) K.axpy_f16_f32(scores[p], a.kv.v(a.first_pos + p) + a.kv_offset, a.out, a.head_dim);
+  for (int32_t p = 0; p < len; ++p) K.axpy_f16_f32(scores[p], a.kv.v(a.first_pos + p, a.kv_head), a.out, a.head_dim);
 }
 
 // ggml_compute_forward_flash_attn_ext_f16 (CPU, F16 K and V) for a group of queries that share a
@@ -51,7 +65,7 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   const int64_t hd = a.head_dim;
   const size_t nq = a.n_queries;
   const int32_t bs = a.kv.block_size;
-  const auto stride = static_cast<size_t>(a.kv.kv_dim);
+  const size_t stride = a.kv.row_stride();
   // per query: q16 [hd], m, s, then its factors ms, vs and its scores [block_size each]
   const size_t per_q = static_cast<size_t>(hd) + 2 + 3 * static_cast<size_t>(bs);
   scratch.f.resize(per_q * nq);
@@ -112,6 +126,7 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   };
   for (int32_t p = lo; p <= hi;) {
     const int32_t end = std::min(hi + 1, (p / bs + 1) * bs);
+    if (end <= hi) prefetch_head_rows(a.kv, a.kv_head, end, std::min(hi + 1, end + bs), hd);
     for (size_t j = 0; j < nq; ++j)
       scratch.range[j] = {std::max(p, a.queries[j].first_pos), std::min(end - 1, a.queries[j].last_pos)};
     // The queries that take the same rows of this block go together: their scores in one call, each
@@ -132,10 +147,10 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
         ++g;
         if (i != j) scratch.range[i] = {1, 0};  // taken
       }
-      K.dot_f16_rows_multi(a.kv.k(r0) + a.kv_offset, stride, scratch.q.data(), g, hd, n, scratch.score.data());
+      K.dot_f16_rows_multi(a.kv.k(r0, a.kv_head), stride, scratch.q.data(), g, hd, n, scratch.score.data());
       softmax_factors(g, n);
       fold_sums(g, n);
-      K.mad_f16_rows_multi(scratch.acc.data(), scratch.ms.data(), scratch.vs.data(), g, a.kv.v(r0) + a.kv_offset,
+      K.mad_f16_rows_multi(scratch.acc.data(), scratch.ms.data(), scratch.vs.data(), g, a.kv.v(r0, a.kv_head),
                            stride, n, hd);
     }
     p = end;
@@ -159,14 +174,14 @@ void attend_group(const AttentionGroupArgs& a, AttentionPrecision precision, Att
   }
   for (size_t j = 0; j < a.n_queries; ++j) {  // F32 mode keeps a whole score row per query
     const AttentionQuery& qj = a.queries[j];
-    AttentionArgs one{qj.q, a.kv, a.kv_offset, a.head_dim, qj.first_pos, qj.last_pos, a.scale, a.softcap, qj.out};
+    AttentionArgs one{qj.q, a.kv, a.kv_head, a.head_dim, qj.first_pos, qj.last_pos, a.scale, a.softcap, qj.out};
     attend_f32(one, scratch.f);
   }
 }
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch) {
   const AttentionQuery one{a.q, a.out, a.first_pos, a.last_pos};
-  attend_group(AttentionGroupArgs{a.kv, a.kv_offset, a.head_dim, a.scale, a.softcap, &one, 1}, precision, scratch);
+  attend_group(AttentionGroupArgs{a.kv, a.kv_head, a.head_dim, a.scale, a.softcap, &one, 1}, precision, scratch);
 }
 
 }  // namespace slm

@@ -22,7 +22,7 @@ enum class AttentionPrecision { f16_accumulate, f32 };
 struct AttentionArgs {
   const float* q;        // [head_dim] query of this head
   KvSeqView kv;          // the sequence's cache for this layer
-  int64_t kv_offset;     // offset of this head's KV head inside a cache row (kv_head * head_dim)
+  int32_t kv_head;       // the KV head this query head reads
   int64_t head_dim;
   int32_t first_pos;     // attend to positions [first_pos, last_pos]
   int32_t last_pos;
@@ -58,7 +58,7 @@ struct AttentionQuery {
 
 struct AttentionGroupArgs {
   KvSeqView kv;
-  int64_t kv_offset;  // kv_head * head_dim
+  int32_t kv_head;
   int64_t head_dim;
   float scale;
   float softcap;

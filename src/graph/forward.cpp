@@ -179,8 +179,10 @@ void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& 
       rope(static_cast<int>(l), t0, t1);
       for (int64_t t = t0; t < t1; ++t) {
         const KvSeqView view = kv.view(static_cast<int32_t>(l), batch[t].seq);
-        K.f32_to_f16_row(&k_[t * kv_dim], view.k(batch[t].pos), kv_dim);
-        K.f32_to_f16_row(&v_[t * kv_dim], view.v(batch[t].pos), kv_dim);
+        for (int32_t h = 0; h < static_cast<int32_t>(cfg_.n_kv_heads); ++h) {
+          K.f32_to_f16_row(&k_[t * kv_dim + h * hd], view.k(batch[t].pos, h), hd);
+          K.f32_to_f16_row(&v_[t * kv_dim + h * hd], view.v(batch[t].pos, h), hd);
+        }
       }
     });
     attention(pool, static_cast<int>(l), batch, kv);
@@ -279,7 +281,7 @@ void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry>
       }
       AttentionGroupArgs a;
       a.kv = kv.view(layer, batch[static_cast<size_t>(block_begin[static_cast<size_t>(blk)])].seq);
-      a.kv_offset = h_kv * hd;
+      a.kv_head = static_cast<int32_t>(h_kv);
       a.head_dim = hd;
       a.scale = scale;
       a.softcap = cfg_.attn_logit_softcap;

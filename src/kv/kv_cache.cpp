@@ -1,5 +1,6 @@
 #include "src/kv/kv_cache.h"
 
+#include <cstdint>
 #include <string>
 
 #include "slm/error.h"
@@ -7,16 +8,23 @@
 namespace slm {
 
 KvCache::KvCache(const KvCacheOptions& opts) : opts_(opts) {
-  if (opts.n_layers <= 0 || opts.kv_dim <= 0 || opts.block_size <= 0 || opts.max_positions <= 0 ||
-      opts.max_sequences <= 0)
-    throw Error(ErrorKind::invalid_argument, "kv cache", "layers, kv_dim, block size, positions and sequences must be positive");
-  n_blocks_ = (opts.max_positions + opts.block_size - 1) / opts.block_size;
-  const size_t per_layer = static_cast<size_t>(n_blocks_) * opts.block_size * opts.kv_dim;
-  const size_t total = per_layer * static_cast<size_t>(opts.n_layers);
-  if (total / opts.n_layers != per_layer)
-    throw Error(ErrorKind::invalid_argument, "kv cache", "size overflows");
-  k_.assign(total, 0);
-  v_.assign(total, 0);
+  if (opts.n_layers <= 0 || opts.n_kv_heads <= 0 || opts.head_dim <= 0 || opts.block_size <= 0 ||
+      opts.max_positions <= 0 || opts.max_sequences <= 0)
+    throw Error(ErrorKind::invalid_argument, "kv cache",
+                "layers, KV heads, head size, block size, positions and sequences must be positive");
+  n_blocks_ = static_cast<int32_t>((int64_t{opts.max_positions} + opts.block_size - 1) / opts.block_size);
+  // blocks x block_size x n_kv_heads x head_dim halfs per layer, times the layers, each product checked
+  const auto times = [](size_t a, int32_t b) {
+    if (a > SIZE_MAX / sizeof(uint16_t) / static_cast<size_t>(b))
+      throw Error(ErrorKind::invalid_argument, "kv cache", "size overflows");
+    return a * static_cast<size_t>(b);
+  };
+  per_layer_ = times(times(times(static_cast<size_t>(n_blocks_), opts.block_size), opts.n_kv_heads), opts.head_dim);
+  // On huge pages, allocated as they are first written: attention walks a block's rows of one head
+  // (4 KiB at head_dim 64), then the next block's, anywhere in the pool.
+  const size_t halfs = times(per_layer_, opts.n_layers);
+  k_ = HugePageBuffer(halfs * sizeof(uint16_t), "the KV cache");
+  v_ = HugePageBuffer(halfs * sizeof(uint16_t), "the KV cache");
   tables_.resize(static_cast<size_t>(opts.max_sequences));
   free_.reserve(static_cast<size_t>(n_blocks_));
   for (int32_t b = n_blocks_ - 1; b >= 0; --b) free_.push_back(b);
@@ -53,13 +61,13 @@ int32_t KvCache::capacity(int32_t seq) const {
 }
 
 KvSeqView KvCache::view(int32_t layer, int32_t seq) const {
-  const size_t per_layer = static_cast<size_t>(n_blocks_) * opts_.block_size * opts_.kv_dim;
   KvSeqView v;
-  v.k_pool = const_cast<uint16_t*>(k_.data()) + per_layer * static_cast<size_t>(layer);
-  v.v_pool = const_cast<uint16_t*>(v_.data()) + per_layer * static_cast<size_t>(layer);
+  v.k_pool = reinterpret_cast<uint16_t*>(k_.data()) + per_layer_ * static_cast<size_t>(layer);
+  v.v_pool = reinterpret_cast<uint16_t*>(v_.data()) + per_layer_ * static_cast<size_t>(layer);
   v.blocks = tables_[static_cast<size_t>(seq)].data();
   v.block_size = opts_.block_size;
-  v.kv_dim = opts_.kv_dim;
+  v.n_kv_heads = opts_.n_kv_heads;
+  v.head_dim = opts_.head_dim;
   return v;
 }
 

@@ -18,7 +18,8 @@ TEST_CASE("attend_group equals attend per query, bit for bit") {
   constexpr int32_t kPositions = 150;
   KvCacheOptions o;
   o.n_layers = 1;
-  o.kv_dim = kKvHeads * kHeadDim;
+  o.n_kv_heads = kKvHeads;
+  o.head_dim = kHeadDim;
   o.block_size = 32;
   o.max_positions = 256;
   o.max_sequences = 2;
@@ -29,10 +30,11 @@ TEST_CASE("attend_group equals attend per query, bit for bit") {
   std::normal_distribution<float> dist(0.0f, 1.0f);
   const KvSeqView view = kv.view(0, 1);
   for (int32_t p = 0; p < kPositions; ++p)
-    for (int32_t i = 0; i < o.kv_dim; ++i) {
-      view.k(p)[i] = kernels::f32_to_fp16(dist(rng));
-      view.v(p)[i] = kernels::f32_to_fp16(dist(rng));
-    }
+    for (int32_t h = 0; h < kKvHeads; ++h)
+      for (int32_t i = 0; i < kHeadDim; ++i) {
+        view.k(p, h)[i] = kernels::f32_to_fp16(dist(rng));
+        view.v(p, h)[i] = kernels::f32_to_fp16(dist(rng));
+      }
   // ranges: whole, mid-block start and end, one row, a window, the same range twice, block edges
   const std::pair<int32_t, int32_t> ranges[] = {{0, 149}, {5, 77}, {40, 40}, {100, 131}, {0, 149}, {32, 63}, {31, 32}};
   const size_t nq = std::size(ranges);
@@ -46,10 +48,10 @@ TEST_CASE("attend_group equals attend per query, bit for bit") {
         for (size_t j = 0; j < nq; ++j)
           queries.push_back({&q[j * kHeadDim], &together[j * kHeadDim], ranges[j].first, ranges[j].second});
         AttentionScratch scratch;
-        AttentionGroupArgs g{view, kv_head * kHeadDim, kHeadDim, 0.125f, softcap, queries.data(), queries.size()};
+        AttentionGroupArgs g{view, kv_head, kHeadDim, 0.125f, softcap, queries.data(), queries.size()};
         attend_group(g, precision, scratch);
         for (size_t j = 0; j < nq; ++j) {
-          AttentionArgs a{&q[j * kHeadDim], view, kv_head * kHeadDim, kHeadDim, ranges[j].first, ranges[j].second,
+          AttentionArgs a{&q[j * kHeadDim], view, kv_head, kHeadDim, ranges[j].first, ranges[j].second,
                           0.125f, softcap, &alone[j * kHeadDim]};
           attend(a, precision, scratch);
         }
