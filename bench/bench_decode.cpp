@@ -53,9 +53,9 @@ void decode_streams(benchmark::State& state) {
   const slm::LoadedModel& m = model();
   const auto& cfg = m.config();
   slm::ThreadPool pool(threads());
-  slm::KvCache kv(slm::KvCacheOptions{static_cast<int32_t>(cfg.n_layers), static_cast<int32_t>(cfg.n_kv_heads),
-                                      static_cast<int32_t>(cfg.head_dim), 32,
-                                      kMaxStreams * (kPrompt + kDecode), kMaxStreams});
+  slm::KvCache kv(slm::KvCacheOptions{
+      static_cast<int32_t>(cfg.n_layers), static_cast<int32_t>(cfg.n_kv_heads),
+      static_cast<int32_t>(cfg.head_dim), 32, kMaxStreams * (kPrompt + kDecode), kMaxStreams});
   slm::Forward forward(cfg, m.weights(), slm::AttentionPrecision::f16_accumulate);
   std::vector<float> logits(static_cast<size_t>(streams) * cfg.vocab_size);
   std::mt19937 rng(7);

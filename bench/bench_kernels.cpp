@@ -262,7 +262,8 @@ void run_attention(benchmark::State& state, int32_t depth, int32_t tokens) {
   const int32_t positions = depth + tokens;
   const int32_t n_blocks = (positions + kBlock - 1) / kBlock;
   const size_t kv_dim = static_cast<size_t>(kHd) * kKvHeads;
-  std::vector<uint16_t> k_pool(static_cast<size_t>(n_blocks) * kBlock * kv_dim), v_pool(k_pool.size());  // as KvCache lays them out
+  std::vector<uint16_t> k_pool(static_cast<size_t>(n_blocks) * kBlock * kv_dim),
+      v_pool(k_pool.size());  // as KvCache lays them out
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   for (size_t i = 0; i < k_pool.size(); ++i) {

@@ -25,9 +25,9 @@ void for_each_run(const AttentionArgs& a, Fn&& fn) {
 // Asks for the K and V rows of positions [p0, p1) of one KV head, inside one cache block (where they
 // are consecutive), ahead of their use. Forced inline: GCC drops calls to a function that only
 // prefetches (kernels/x86/row_streams.h).
-inline __attribute__((always_inline)) void prefetch_head_rows(const KvSeqView& kv, int32_t head, int32_t p0, int32_t p1,
-                                                              int64_t head_dim) {
-  const auto bytes = static_cast<size_t>(p1 - p0 - 1) * kv.row_stride() * sizeof(uint16_t) + static_cast<size_t>(head_dim) * sizeof(uint16_t);
+inline __attribute__((always_inline)) void prefetch_head_rows(const KvSeqView& kv, int32_t head, int32_t p0,
+                                                              int32_t p1) {
+  const size_t bytes = static_cast<size_t>(p1 - p0) * kv.row_stride() * sizeof(uint16_t);
   const char* k = reinterpret_cast<const char*>(kv.k(p0, head));
   const char* v = reinterpret_cast<const char*>(kv.v(p0, head));
   for (size_t b = 0; b < bytes; b += 64) {
@@ -48,7 +48,8 @@ void attend_f32(const AttentionArgs& a, std::vector<float>& scores) {
   });
   K.softmax(scores.data(), len);
   std::fill(a.out, a.out + a.head_dim, 0.0f);
-  for (int32_t p = 0; p < len; ++p) K.axpy_f16_f32(scores[p], a.kv.v(a.first_pos + p, a.kv_head), a.out, a.head_dim);
+  for (int32_t p = 0; p < len; ++p)
+    K.axpy_f16_f32(scores[p], a.kv.v(a.first_pos + p, a.kv_head), a.out, a.head_dim);
 }
 
 // ggml_compute_forward_flash_attn_ext_f16 (CPU, F16 K and V) for a group of queries that share a
@@ -126,7 +127,7 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   };
   for (int32_t p = lo; p <= hi;) {
     const int32_t end = std::min(hi + 1, (p / bs + 1) * bs);
-    if (end <= hi) prefetch_head_rows(a.kv, a.kv_head, end, std::min(hi + 1, end + bs), hd);
+    if (end <= hi) prefetch_head_rows(a.kv, a.kv_head, end, std::min(hi + 1, end + bs));
     for (size_t j = 0; j < nq; ++j)
       scratch.range[j] = {std::max(p, a.queries[j].first_pos), std::min(end - 1, a.queries[j].last_pos)};
     // The queries that take the same rows of this block go together: their scores in one call, each
@@ -181,7 +182,8 @@ void attend_group(const AttentionGroupArgs& a, AttentionPrecision precision, Att
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch) {
   const AttentionQuery one{a.q, a.out, a.first_pos, a.last_pos};
-  attend_group(AttentionGroupArgs{a.kv, a.kv_head, a.head_dim, a.scale, a.softcap, &one, 1}, precision, scratch);
+  attend_group(AttentionGroupArgs{a.kv, a.kv_head, a.head_dim, a.scale, a.softcap, &one, 1}, precision,
+               scratch);
 }
 
 }  // namespace slm

@@ -19,7 +19,8 @@ KvCache::KvCache(const KvCacheOptions& opts) : opts_(opts) {
       throw Error(ErrorKind::invalid_argument, "kv cache", "size overflows");
     return a * static_cast<size_t>(b);
   };
-  per_layer_ = times(times(times(static_cast<size_t>(n_blocks_), opts.block_size), opts.n_kv_heads), opts.head_dim);
+  per_layer_ =
+      times(times(times(static_cast<size_t>(n_blocks_), opts.block_size), opts.n_kv_heads), opts.head_dim);
   // On huge pages, allocated as they are first written: attention walks a block's rows of one head
   // (4 KiB at head_dim 64), then the next block's, anywhere in the pool.
   const size_t halfs = times(per_layer_, opts.n_layers);

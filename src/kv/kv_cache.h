@@ -41,7 +41,8 @@ struct KvSeqView {
   // head_dim halfs apart (row_stride()); the next block may be anywhere.
   size_t slot(int32_t pos, int32_t head) const noexcept {
     const size_t block = static_cast<size_t>(blocks[pos / block_size]);
-    return ((block * static_cast<size_t>(n_kv_heads) + static_cast<size_t>(head)) * static_cast<size_t>(block_size) +
+    return ((block * static_cast<size_t>(n_kv_heads) + static_cast<size_t>(head)) *
+                static_cast<size_t>(block_size) +
             static_cast<size_t>(pos % block_size)) *
            static_cast<size_t>(head_dim);
   }

@@ -198,7 +198,8 @@ std::vector<std::vector<float>> run_forward(const LoadedModel& m, const std::vec
                                             AttentionPrecision precision = AttentionPrecision::f32) {
   const auto& c = m.config();
   ThreadPool pool(threads);
-  KvCache kv(KvCacheOptions{static_cast<int32_t>(c.n_layers), static_cast<int32_t>(c.n_kv_heads), static_cast<int32_t>(c.head_dim), 4, 64, 1});
+  KvCache kv(KvCacheOptions{static_cast<int32_t>(c.n_layers), static_cast<int32_t>(c.n_kv_heads),
+                            static_cast<int32_t>(c.head_dim), 4, 64, 1});
   kv.reserve(0, static_cast<int32_t>(tokens.size()));
   Forward fw(c, m.weights(), precision);
   std::vector<std::vector<float>> out;
@@ -351,7 +352,8 @@ TEST_CASE("sequences interleaved in one batch give the same logits as each alone
   const auto alone_b = run_forward(*model, b, b.size(), 2);
 
   ThreadPool pool(2);
-  KvCache kv(KvCacheOptions{static_cast<int32_t>(c.n_layers), static_cast<int32_t>(c.n_kv_heads), static_cast<int32_t>(c.head_dim), 4, 64, 2});
+  KvCache kv(KvCacheOptions{static_cast<int32_t>(c.n_layers), static_cast<int32_t>(c.n_kv_heads),
+                            static_cast<int32_t>(c.head_dim), 4, 64, 2});
   kv.reserve(0, 5);
   kv.reserve(1, 3);
   Forward fw(c, model->weights(), AttentionPrecision::f32);

@@ -28,7 +28,9 @@ TEST_CASE("positions, heads, sequences and layers never share storage") {
   KvCache kv(KvCacheOptions{2, kHeads, kHeadDim, 4, 32, 2});
   kv.reserve(0, 9);
   kv.reserve(1, 9);
-  const auto mark = [](int layer, int seq, int p, int h) { return static_cast<uint16_t>(layer * 1000 + seq * 100 + p * 10 + h); };
+  const auto mark = [](int layer, int seq, int p, int h) {
+    return static_cast<uint16_t>(layer * 1000 + seq * 100 + p * 10 + h);
+  };
   std::set<const uint16_t*> seen;
   for (int layer = 0; layer < 2; ++layer)
     for (int seq = 0; seq < 2; ++seq) {
@@ -44,7 +46,8 @@ TEST_CASE("positions, heads, sequences and layers never share storage") {
   for (int layer = 0; layer < 2; ++layer)
     for (int seq = 0; seq < 2; ++seq)
       for (int p = 0; p < 9; ++p)
-        for (int h = 0; h < kHeads; ++h) CHECK(kv.view(layer, seq).k(p, h)[kHeadDim - 1] == mark(layer, seq, p, h));
+        for (int h = 0; h < kHeads; ++h)
+          CHECK(kv.view(layer, seq).k(p, h)[kHeadDim - 1] == mark(layer, seq, p, h));
 }
 
 TEST_CASE("inside a block, each KV head's positions are consecutive rows") {
