@@ -283,7 +283,6 @@ void run_attention(benchmark::State& state, int32_t depth, int32_t tokens) {
   slm::AttentionGroupArgs a;
   a.kv = slm::KvSeqView{k_pool.data(), v_pool.data(), blocks.data(), kBlock, kKvHeads, kHd};
   a.kv_head = 3;
-  a.head_dim = kHd;
   a.scale = 0.125f;
   a.softcap = 0.0f;
   a.queries = queries.data();

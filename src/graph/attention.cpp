@@ -43,13 +43,13 @@ void attend_f32(const AttentionArgs& a, std::vector<float>& scores) {
   scores.resize(static_cast<size_t>(len));
   for_each_run(a, [&](int32_t p, int32_t n) {
     float* sc = scores.data() + (p - a.first_pos);
-    K.dot_f16_rows(a.kv.k(p, a.kv_head), stride, a.q, a.head_dim, n, sc);
+    K.dot_f16_rows(a.kv.k(p, a.kv_head), stride, a.q, a.kv.head_dim, n, sc);
     for (int32_t i = 0; i < n; ++i) sc[i] = softcap(sc[i] * a.scale, a.softcap);
   });
   K.softmax(scores.data(), len);
-  std::fill(a.out, a.out + a.head_dim, 0.0f);
+  std::fill(a.out, a.out + a.kv.head_dim, 0.0f);
   for (int32_t p = 0; p < len; ++p)
-    K.axpy_f16_f32(scores[p], a.kv.v(a.first_pos + p, a.kv_head), a.out, a.head_dim);
+    K.axpy_f16_f32(scores[p], a.kv.v(a.first_pos + p, a.kv_head), a.out, a.kv.head_dim);
 }
 
 // ggml_compute_forward_flash_attn_ext_f16 (CPU, F16 K and V) for a group of queries that share a
@@ -63,7 +63,7 @@ void attend_f32(const AttentionArgs& a, std::vector<float>& scores) {
 // call each).
 void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   const auto& K = kernels::active();
-  const int64_t hd = a.head_dim;
+  const int64_t hd = a.kv.head_dim;
   const size_t nq = a.n_queries;
   const int32_t bs = a.kv.block_size;
   const size_t stride = a.kv.row_stride();
@@ -175,15 +175,14 @@ void attend_group(const AttentionGroupArgs& a, AttentionPrecision precision, Att
   }
   for (size_t j = 0; j < a.n_queries; ++j) {  // F32 mode keeps a whole score row per query
     const AttentionQuery& qj = a.queries[j];
-    AttentionArgs one{qj.q, a.kv, a.kv_head, a.head_dim, qj.first_pos, qj.last_pos, a.scale, a.softcap, qj.out};
+    AttentionArgs one{qj.q, a.kv, a.kv_head, qj.first_pos, qj.last_pos, a.scale, a.softcap, qj.out};
     attend_f32(one, scratch.f);
   }
 }
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch) {
   const AttentionQuery one{a.q, a.out, a.first_pos, a.last_pos};
-  attend_group(AttentionGroupArgs{a.kv, a.kv_head, a.head_dim, a.scale, a.softcap, &one, 1}, precision,
-               scratch);
+  attend_group(AttentionGroupArgs{a.kv, a.kv_head, a.scale, a.softcap, &one, 1}, precision, scratch);
 }
 
 }  // namespace slm

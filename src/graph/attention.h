@@ -22,8 +22,7 @@ enum class AttentionPrecision { f16_accumulate, f32 };
 struct AttentionArgs {
   const float* q;        // [head_dim] query of this head
   KvSeqView kv;          // the sequence's cache for this layer
-  int32_t kv_head;       // the KV head this query head reads
-  int64_t head_dim;
+  int32_t kv_head;       // the KV head this query head reads (its size: kv.head_dim)
   int32_t first_pos;     // attend to positions [first_pos, last_pos]
   int32_t last_pos;
   float scale;           // multiplier of q.k
@@ -58,8 +57,7 @@ struct AttentionQuery {
 
 struct AttentionGroupArgs {
   KvSeqView kv;
-  int32_t kv_head;
-  int64_t head_dim;
+  int32_t kv_head;  // its size: kv.head_dim
   float scale;
   float softcap;
   const AttentionQuery* queries;

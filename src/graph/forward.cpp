@@ -282,7 +282,6 @@ void Forward::attention(ThreadPool& pool, int layer, std::span<const BatchEntry>
       AttentionGroupArgs a;
       a.kv = kv.view(layer, batch[static_cast<size_t>(block_begin[static_cast<size_t>(blk)])].seq);
       a.kv_head = static_cast<int32_t>(h_kv);
-      a.head_dim = hd;
       a.scale = scale;
       a.softcap = cfg_.attn_logit_softcap;
       a.queries = queries.data();

@@ -48,10 +48,10 @@ TEST_CASE("attend_group equals attend per query, bit for bit") {
         for (size_t j = 0; j < nq; ++j)
           queries.push_back({&q[j * kHeadDim], &together[j * kHeadDim], ranges[j].first, ranges[j].second});
         AttentionScratch scratch;
-        AttentionGroupArgs g{view, kv_head, kHeadDim, 0.125f, softcap, queries.data(), queries.size()};
+        AttentionGroupArgs g{view, kv_head, 0.125f, softcap, queries.data(), queries.size()};
         attend_group(g, precision, scratch);
         for (size_t j = 0; j < nq; ++j) {
-          AttentionArgs a{&q[j * kHeadDim], view, kv_head, kHeadDim, ranges[j].first, ranges[j].second,
+          AttentionArgs a{&q[j * kHeadDim], view, kv_head, ranges[j].first, ranges[j].second,
                           0.125f, softcap, &alone[j * kHeadDim]};
           attend(a, precision, scratch);
         }

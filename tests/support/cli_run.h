@@ -8,7 +8,6 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "tests/support/shared_data.h"
@@ -34,11 +33,6 @@ inline std::string sh_quote(const std::string& s) {
   return out + "'";
 }
 
-inline void write_text_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-}
-
 inline bool have_slm_cli() {
 #ifdef SLM_CLI_BINARY
   if (std::filesystem::exists(SLM_CLI_BINARY)) return true;
@@ -55,7 +49,7 @@ inline CliRun run_slm(const std::string& args, const std::string& input = "") {
 #ifdef SLM_CLI_BINARY
   const TempDir dir("cli");  // removed once the outputs are read
   const auto in_path = dir / "stdin", out_path = dir / "stdout", err_path = dir / "stderr";
-  write_text_file(in_path, input);
+  dir.write("stdin", input);
   const std::string cmd = sh_quote(SLM_CLI_BINARY) + " " + args + " <" + sh_quote(in_path.string()) + " >" +
                           sh_quote(out_path.string()) + " 2>" + sh_quote(err_path.string());
   const int status = std::system(cmd.c_str());

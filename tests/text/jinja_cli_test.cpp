@@ -23,7 +23,6 @@ namespace {
 using Run = slm::test::CliRun;
 using slm::test::sh_quote;
 
-void write_file(const std::filesystem::path& p, const std::string& text) { slm::test::write_text_file(p, text); }
 slm::test::CliRun run_template(const std::string& args) { return slm::test::run_slm("template " + args); }
 bool have_cli() { return slm::test::have_slm_cli(); }
 
@@ -32,10 +31,10 @@ bool have_cli() { return slm::test::have_slm_cli(); }
 TEST_CASE("slm template renders a template file over a context file, byte for byte") {
   if (!have_cli()) return;
   const slm::test::TempDir dir("jinja-cli");
-  write_file(dir / "t.jinja",
+  dir.write("t.jinja",
              "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
              "{% if add_generation_prompt %}[assistant]{% endif %}{{ strftime_now('%Y-%m-%d') }}");
-  write_file(dir / "ctx.json",
+  dir.write("ctx.json",
              R"J({"messages": [{"role": "user", "content": "Ünïcödé\ttab"}], "bos_token": "<s>", "add_generation_prompt": true})J");
   const Run r = run_template("--template " + sh_quote((dir / "t.jinja").string()) + " --context " +
                              sh_quote((dir / "ctx.json").string()) + " --now 2026-07-26T09:30:00");
@@ -60,7 +59,7 @@ TEST_CASE("slm template reproduces a conformance case and reports raise_exceptio
     nlohmann::ordered_json context = nlohmann::ordered_json::object();
     for (const auto& [key, value] : c.items())
       if (key != "template" && key != "case" && key != "now" && key != "text" && key != "error") context[key] = value;
-    write_file(dir / "case.json", context.dump());
+    dir.write("case.json", context.dump());
     const Run r = run_template("--template " + sh_quote((cases_path->parent_path() / c.at("template").get<std::string>()).string()) +
                                " --context " + sh_quote((dir / "case.json").string()) + " --now " +
                                sh_quote(c.at("now").get<std::string>()));
@@ -80,8 +79,8 @@ TEST_CASE("slm template reproduces a conformance case and reports raise_exceptio
 TEST_CASE("slm template: syntax errors and bad arguments exit 1 with a message") {
   if (!have_cli()) return;
   const slm::test::TempDir dir("jinja-cli");
-  write_file(dir / "bad.jinja", "line 1\n{% for x in %}");
-  write_file(dir / "ctx.json", R"J({"messages": []})J");
+  dir.write("bad.jinja", "line 1\n{% for x in %}");
+  dir.write("ctx.json", R"J({"messages": []})J");
   const Run r = run_template("--template " + sh_quote((dir / "bad.jinja").string()) + " --context " +
                              sh_quote((dir / "ctx.json").string()));
   CHECK(r.status == 1);
@@ -106,14 +105,14 @@ TEST_CASE("slm template MODEL reads a GGUF's tokenizer.chat_template and its bos
   writer.set_u32("tokenizer.ggml.bos_token_id", 1);
   writer.set_u32("tokenizer.ggml.eos_token_id", 2);
   writer.write_file(dir / "model.gguf");
-  write_file(dir / "ctx.json", R"J({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]})J");
+  dir.write("ctx.json", R"J({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]})J");
 
   const Run r = run_template(sh_quote((dir / "model.gguf").string()) + " --context " + sh_quote((dir / "ctx.json").string()));
   CHECK(r.status == 0);
   CHECK(r.out == "<s>a</s>b</s>");
 
   // Tokens in the context file win over the model's.
-  write_file(dir / "ctx2.json", R"J({"messages": [{"role": "user", "content": "a"}], "bos_token": "[B]", "eos_token": "[E]"})J");
+  dir.write("ctx2.json", R"J({"messages": [{"role": "user", "content": "a"}], "bos_token": "[B]", "eos_token": "[E]"})J");
   const Run r2 = run_template(sh_quote((dir / "model.gguf").string()) + " --context " + sh_quote((dir / "ctx2.json").string()));
   CHECK(r2.status == 0);
   CHECK(r2.out == "[B]a[E]");
