@@ -76,7 +76,7 @@ const KnownLevel* find_known(std::string_view name) {
 
 // Entries `over` provides replace those of `base`; the rest stay. Listing every field by hand is
 // deliberate; the assert below trips when a field is added without being listed here.
-static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 3 * kDTypeSlots + 20),
+static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 3 * kDTypeSlots + 21),
               "KernelTable changed: update overlay()");
 KernelTable overlay(const KernelTable& base, const KernelTable& over) {
   KernelTable t = base;
@@ -106,6 +106,7 @@ KernelTable overlay(const KernelTable& base, const KernelTable& over) {
   if (over.mad_f16_rows) t.mad_f16_rows = over.mad_f16_rows;
   if (over.dot_f16_rows_multi) t.dot_f16_rows_multi = over.dot_f16_rows_multi;
   if (over.mad_f16_rows_multi) t.mad_f16_rows_multi = over.mad_f16_rows_multi;
+  if (over.axpy_f16_rows_multi) t.axpy_f16_rows_multi = over.axpy_f16_rows_multi;
   return t;
 }
 

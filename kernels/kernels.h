@@ -180,6 +180,13 @@ struct KernelTable {
   // but each row is loaded once for all of them, and their rounding chains overlap.
   void (*mad_f16_rows_multi)(uint16_t* const* acc, const float* const* ms, const float* const* vs, int64_t nq,
                              const uint16_t* v, size_t stride, int64_t n, int64_t hd);
+  // The F32 attention's weighted sum of V for several queries over the same n rows (row i at
+  // v + i * stride): bit-identical to, for i in order and each j < nq,
+  //   axpy_f16_f32(p[j][i], v + i * stride, acc[j], hd)
+  // of the same table, but each row is converted once for all the queries. A level that provides
+  // axpy_f16_f32 provides this too (tests/kernels checks the pair).
+  void (*axpy_f16_rows_multi)(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                              size_t stride, int64_t n, int64_t hd);
 };
 
 // ---- dispatch ------------------------------------------------------------------------------------

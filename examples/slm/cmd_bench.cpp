@@ -27,6 +27,7 @@ struct BenchArgs {
   int32_t reps = 3;
   int32_t depth = 0;  // tokens already in the cache before each test (llama-bench's -d)
   bool json = false;
+  bool f32_attention = false;
   std::string synthetic;  // TYPE[:SHAPE], see slm::peers_synthetic_model()
   bool huge_pages = false;
 };
@@ -61,6 +62,7 @@ int bench(const BenchArgs& a) {
   so.n_threads = threads;
   so.context_size = std::max(a.depth + a.pp + a.tg + 1, 64);
   so.batch_size = std::max({a.pp, std::min(a.depth, 256), 1});
+  so.f32_attention = a.f32_attention;
   slm::Session session(model, so);
   // The depth: a fixed random prefix processed once (untimed); each test keeps it in the cache and
   // processes only its own tokens after it, as a follow-up request with a cached prefix does.
@@ -101,7 +103,8 @@ int bench(const BenchArgs& a) {
   const double bw_after = slm::probe_read_bandwidth(threads, size_t{1} << 30, 3).gb_per_s;
   const double bw = std::max(bw_before, bw_after);
   const Stat pp = stat(pp_rates), tg = stat(tg_rates);
-  const std::string at = a.depth > 0 ? " @ d" + std::to_string(a.depth) : "";
+  const std::string at =
+      (a.depth > 0 ? " @ d" + std::to_string(a.depth) : "") + (a.f32_attention ? " (f32 attention)" : "");
   const double tg_gbs = tg.mean * static_cast<double>(info.bytes_per_token) / 1e9;
 
   std::printf("| model | size | params | threads | test | t/s |\n|---|---|---|---|---|---|\n");
@@ -148,7 +151,7 @@ int bench(const BenchArgs& a) {
                         {"pp_tokens", a.pp}, {"pp_tok_s", pp.mean}, {"pp_tok_s_sd", pp.sd}, {"pp_tok_s_best", pp.best},
                         {"tg_tokens", a.tg}, {"tg_tok_s", tg.mean}, {"tg_tok_s_sd", tg.sd}, {"tg_tok_s_best", tg.best},
                         {"tg_gbs", tg_gbs}, {"read_bw_gbs", bw}, {"reps", a.reps}, {"depth", a.depth}, {"depth_seconds", depth_seconds},
-                        {"tg_counted_bytes_per_token", counted},
+                        {"tg_counted_bytes_per_token", counted}, {"f32_attention", a.f32_attention},
                         {"weights_resident_bytes", pages.resident}, {"weights_huge_page_bytes", pages.huge}};
     std::printf("%s\n", j.dump().c_str());
   }
@@ -175,5 +178,8 @@ SLM_COMMAND(bench) {
   sub->add_option("-r,--reps", a->reps, "Repetitions (default 3)")->check(CLI::PositiveNumber);
   sub->add_flag("--json", a->json, "End with one JSON line of the results");
   sub->add_flag("--hugepages", a->huge_pages, "Read the weights into 2 MiB huge pages instead of using the file mapping (faster generation; copies the file)");
+  sub->add_flag("--f32-attention", a->f32_attention,
+                "Attention arithmetic in F32 throughout instead of llama.cpp's F16 flash-attention steps "
+                "(slightly more accurate; not llama.cpp's bits)");
   return {sub, [a] { return bench(*a); }};
 }

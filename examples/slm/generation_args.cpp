@@ -16,6 +16,9 @@ void GenerationArgs::add_to(CLI::App* sub) {
   sub->add_option("-c,--ctx", ctx, "Context size (default: model's, at most 4096)")->check(CLI::NonNegativeNumber);
   sub->add_flag("--hugepages", huge_pages,
                 "Read the weights into 2 MiB huge pages instead of using the file mapping (faster generation; copies the file)");
+  sub->add_flag("--f32-attention", f32_attention,
+                "Attention arithmetic in F32 throughout instead of llama.cpp's F16 flash-attention steps "
+                "(slightly more accurate; not llama.cpp's bits)");
 }
 
 SamplerOptions GenerationArgs::sampling() const {
@@ -34,6 +37,7 @@ SessionOptions GenerationArgs::session() const {
   SessionOptions so;
   so.context_size = ctx;
   so.n_threads = threads;
+  so.f32_attention = f32_attention;
   return so;
 }
 

@@ -20,12 +20,14 @@ struct GenerationArgs {
   int32_t threads = 0;
   int32_t ctx = 0;
   bool huge_pages = false;
+  bool f32_attention = false;
 
   // --temp --seed --top-k --top-p --min-p --repeat-penalty --repeat-last-n -t -c --hugepages
+  // --f32-attention
   void add_to(CLI::App* sub);
   SamplerOptions sampling() const;
   LoadOptions load() const { return {.huge_pages = huge_pages}; }
-  SessionOptions session() const;  // context size and threads (the rest at its defaults)
+  SessionOptions session() const;  // context size, threads, attention arithmetic (the rest at its defaults)
 };
 
 }  // namespace slm::cli

@@ -42,6 +42,13 @@ void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += alpha * half_to_float(x[i]);
 }
 
+// This level's axpy row by row and query by query, so bit-identical to it (kernels.h).
+void axpy_f16_rows_multi(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                         size_t stride, int64_t n, int64_t hd) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < nq; ++j) axpy_f16_f32(p[j][i], v + static_cast<size_t>(i) * stride, acc[j], hd);
+}
+
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {

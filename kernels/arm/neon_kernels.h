@@ -64,6 +64,8 @@ void dot_f16_rows(const uint16_t* k, size_t stride, const float* q, int64_t hd, 
 void dot_f16_rows_multi(const uint16_t* k, size_t stride, const float* const* q, int64_t nq, int64_t hd, int64_t n,
                         float* const* out);
 void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n);
+void axpy_f16_rows_multi(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                         size_t stride, int64_t n, int64_t hd);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 

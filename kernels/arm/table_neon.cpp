@@ -46,6 +46,7 @@ const KernelTable& neon_table() {
     t.dot_f16_rows = neon::dot_f16_rows;
     t.dot_f16_rows_multi = neon::dot_f16_rows_multi;
     t.axpy_f16_f32 = neon::axpy_f16_f32;
+    t.axpy_f16_rows_multi = neon::axpy_f16_rows_multi;
     t.f32_to_f16_row = neon::f32_to_f16_row;
     t.f16_to_f32_row = neon::f16_to_f32_row;
     return t;

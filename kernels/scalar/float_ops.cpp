@@ -120,4 +120,10 @@ void mad_f16_rows_multi(uint16_t* const* acc, const float* const* ms, const floa
   for (int64_t j = 0; j < nq; ++j) mad_f16_rows(acc[j], v, stride, ms[j], vs[j], n, hd);
 }
 
+void axpy_f16_rows_multi(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                         size_t stride, int64_t n, int64_t hd) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < nq; ++j) axpy_f16_f32(p[j][i], v + static_cast<size_t>(i) * stride, acc[j], hd);
+}
+
 }  // namespace slm::kernels::scalar

@@ -71,6 +71,8 @@ void mad_f16_rows(uint16_t* acc, const uint16_t* v, size_t stride, const float* 
                   int64_t hd);
 void mad_f16_rows_multi(uint16_t* const* acc, const float* const* ms, const float* const* vs, int64_t nq,
                         const uint16_t* v, size_t stride, int64_t n, int64_t hd);
+void axpy_f16_rows_multi(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                         size_t stride, int64_t n, int64_t hd);
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n);
 void f16_to_f32_row(const uint16_t* x, float* y, int64_t n);
 // The token-panel packer (kernels.h), for Q8_0, Q8_1 and Q8_K activations.

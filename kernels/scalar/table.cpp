@@ -34,6 +34,7 @@ const KernelTable& scalar_table() {
     t.dot_f16_rows_multi = scalar::dot_f16_rows_multi;
     t.mad_f16_rows = scalar::mad_f16_rows;
     t.mad_f16_rows_multi = scalar::mad_f16_rows_multi;
+    t.axpy_f16_rows_multi = scalar::axpy_f16_rows_multi;
     t.pack_panel = scalar::pack_panel;  // no matmul_panels here: the plain matmul is the reference
     return t;
   }();

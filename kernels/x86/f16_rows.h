@@ -7,6 +7,7 @@
 // Internal linkage (see tile_driver.h): each ISA's translation unit instantiates its own.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -86,6 +87,50 @@ void mad_f16_rows_multi_width(uint16_t* const* acc, const float* const* ms, cons
     }
     if (j < nq)
       mad_f16_rows_multi_width<V, kQ / 2, kAcc>(acc + j, ms + j, vs + j, nq - j, v, stride, n, hd, tail);
+  }
+}
+
+// axpy_f16_rows_multi (kernels.h) at any vector width: kQ queries' F32 sums in registers across the
+// run of rows, kW registers of V::kLanes dimensions at a time (kW = kAcc / kQ, at most 4); each row's
+// registers converted once for the kQ queries. Each element's step is one fmadd(v, p, acc), the same
+// as the level's axpy_f16_f32 (which must be V's fmadd on its vector part), in the same row order, so
+// the bits are the same. Queries past the last whole kQ go through kQ / 2, ..., 1; head dimensions
+// that are not a multiple of V::kLanes, to `rows` (the level's axpy, row by row).
+template <class V, int kQ, int kAcc, class Rows>
+void axpy_f16_rows_multi_width(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                               size_t stride, int64_t n, int64_t hd, Rows&& rows) {
+  if (hd % V::kLanes != 0) {
+    rows(acc, p, nq, v, stride, n, hd);
+    return;
+  }
+  constexpr int kW = kAcc / kQ < 4 ? kAcc / kQ : 4;
+  static_assert(kW >= 1);
+  int64_t j = 0;
+  for (; j + kQ <= nq; j += kQ) {
+    for (int64_t d = 0; d < hd;) {
+      const int w_n = static_cast<int>(std::min<int64_t>(kW, (hd - d) / V::kLanes));
+      typename V::F a[kQ][kW];
+      for (int q = 0; q < kQ; ++q)
+        for (int w = 0; w < w_n; ++w) a[q][w] = V::loadf(acc[j + q] + d + V::kLanes * w);
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t* vr = v + static_cast<size_t>(i) * stride + d;
+        typename V::F x[kW];
+        for (int w = 0; w < w_n; ++w) x[w] = V::load(vr + V::kLanes * w);
+        for (int q = 0; q < kQ; ++q) {
+          const typename V::F pv = V::set1(p[j + q][i]);
+          for (int w = 0; w < w_n; ++w) a[q][w] = V::fmadd(x[w], pv, a[q][w]);
+        }
+      }
+      for (int q = 0; q < kQ; ++q)
+        for (int w = 0; w < w_n; ++w) V::storef(acc[j + q] + d + V::kLanes * w, a[q][w]);
+      d += static_cast<int64_t>(w_n) * V::kLanes;
+    }
+  }
+  if (j < nq) {
+    if constexpr (kQ > 1)
+      axpy_f16_rows_multi_width<V, kQ / 2, kAcc>(acc + j, p + j, nq - j, v, stride, n, hd, rows);
+    else
+      rows(acc + j, p + j, nq - j, v, stride, n, hd);
   }
 }
 

@@ -215,6 +215,8 @@ struct Ymm16 {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(x, kRne));
   }
   static F round(F x) { return _mm256_cvtph_ps(_mm256_cvtps_ph(x, kRne)); }
+  static F loadf(const float* p) { return _mm256_loadu_ps(p); }
+  static void storef(float* p, F x) { _mm256_storeu_ps(p, x); }
   static F set1(float x) { return _mm256_set1_ps(x); }
   static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
   static F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
@@ -310,6 +312,20 @@ void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += alpha * fp16_to_f32(x[i]);
 }
 
+// This level's axpy row by row and query by query (kernels.h); the zmm level's registers use it for
+// head dimensions its vectors do not divide.
+void axpy_f16_rows_loop(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                        size_t stride, int64_t n, int64_t hd) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < nq; ++j) axpy_f16_f32(p[j][i], v + static_cast<size_t>(i) * stride, acc[j], hd);
+}
+
+// Two queries at a time in 8 accumulator registers (32 dimensions each), then 1 (f16_rows.h).
+void axpy_f16_rows_multi(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                         size_t stride, int64_t n, int64_t hd) {
+  axpy_f16_rows_multi_width<Ymm16, 2, 8>(acc, p, nq, v, stride, n, hd, axpy_f16_rows_loop);
+}
+
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -331,6 +347,11 @@ void dot_f16_rows_avx2(const uint16_t* k, size_t stride, const float* q, int64_t
   dot_f16_rows(k, stride, q, hd, n, out);
 }
 
+void axpy_f16_rows_loop_avx2(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                             size_t stride, int64_t n, int64_t hd) {
+  axpy_f16_rows_loop(acc, p, nq, v, stride, n, hd);
+}
+
 void add_float_ops_avx2(KernelTable& t) {
   t.rmsnorm = rmsnorm;
   t.softmax = softmax;
@@ -349,6 +370,7 @@ void add_float_ops_avx2(KernelTable& t) {
   t.dot_f16_rows_multi = dot_f16_rows_multi;
   t.mad_f16_rows = mad_f16_rows;
   t.mad_f16_rows_multi = mad_f16_rows_multi;
+  t.axpy_f16_rows_multi = axpy_f16_rows_multi;
 }
 
 }  // namespace slm::kernels::x86

@@ -39,6 +39,8 @@ struct Zmm16 {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(x, kRne));
   }
   static F round(F x) { return _mm512_cvtph_ps(_mm512_cvtps_ph(x, kRne)); }
+  static F loadf(const float* p) { return _mm512_loadu_ps(p); }
+  static void storef(float* p, F x) { _mm512_storeu_ps(p, x); }
   static F set1(float x) { return _mm512_set1_ps(x); }
   static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
   static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
@@ -62,6 +64,15 @@ void mad_f16_rows_multi(uint16_t* const* acc, const float* const* ms, const floa
                                        if (m != 1.0f) scalar::scale_f16(a, m, c);
                                        scalar::mad_f16(a, vr, s, c);
                                      });
+}
+
+// axpy_f16_rows_multi with zmm registers: four queries at a time, a 64-dimension head in 4
+// registers each, then 2 and 1 (f16_rows.h). The table takes axpy_f16_f32 from the AVX2 level,
+// whose vector part is the same fmadd per element; head dimensions not a multiple of 16 go to the
+// AVX2 level's loop over that axpy.
+void axpy_f16_rows_multi(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
+                         size_t stride, int64_t n, int64_t hd) {
+  axpy_f16_rows_multi_width<Zmm16, 4, 16>(acc, p, nq, v, stride, n, hd, axpy_f16_rows_loop_avx2);
 }
 
 // dot_f16_rows with zmm registers, 8 rows at a time, bit-identical to the AVX2 dot_f16_f32 (whose
@@ -254,6 +265,7 @@ void add_float_ops_avx512(KernelTable& t) {
   t.exp_f32 = exp_f32;
   t.mad_f16_rows = mad_f16_rows;
   t.mad_f16_rows_multi = mad_f16_rows_multi;
+  t.axpy_f16_rows_multi = axpy_f16_rows_multi;
 }
 
 }  // namespace slm::kernels::x86

@@ -39,6 +39,11 @@ struct AttentionScratch {
   // V sums, softmax factors
   std::vector<float*> q, score, ms, vs;
   std::vector<uint16_t*> acc;
+  // F32 mode: where each query's scores start in f; the queries of one block step: q, their sums
+  // (the outputs), their softmax weights
+  std::vector<size_t> score_at;
+  std::vector<const float*> cq, cp;
+  std::vector<float*> out;
 };
 
 void attend(const AttentionArgs& a, AttentionPrecision precision, AttentionScratch& scratch);

@@ -2,12 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "slm/slm.h"
 #include "src/model/synthetic.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/shared_data.h"
 
 namespace fs = std::filesystem;
@@ -250,4 +252,51 @@ TEST_CASE("huge-page loading gives the very same model, and a clear error for HF
       CHECK(e.kind() == slm::ErrorKind::unsupported);
     }
   }
+}
+
+TEST_CASE("F32 attention: logits close to the default arithmetic's; the trained model writes its text") {
+  // SessionOptions::f32_attention keeps scores, softmax and the V sums in F32 instead of llama.cpp's
+  // F16 steps: a different rounding, so close logits, not equal ones.
+  auto model = slm::Model::load(model_path());
+  std::vector<int32_t> prompt = {1};
+  for (int32_t i = 0; i < 60; ++i) prompt.push_back(3 + (i * 37) % 250);
+  slm::SessionOptions f32;
+  f32.f32_attention = true;
+  slm::Session a(model), b(model, f32);
+  a.prompt(prompt);
+  b.prompt(prompt);
+  const auto la = a.logits(), lb = b.logits();
+  REQUIRE(la.size() == lb.size());
+  float range = 0, diff = 0;
+  for (size_t i = 0; i < la.size(); ++i) {
+    range = std::max(range, std::abs(la[i]));
+    diff = std::max(diff, std::abs(la[i] - lb[i]));
+  }
+  CHECK(range > 0.0f);
+  CHECK(diff <= 0.02f * range);
+  if (auto path = SLM_REQUIRE_SHARED("models/stories260K/stories260K-f32.gguf")) {
+    auto stories = slm::Model::load(path->string());
+    slm::Session s(stories, f32);
+    s.prompt(stories.tokenize("Once upon a time"));
+    slm::GenerateOptions g = greedy(40);
+    const std::string text = s.generate(g).text;
+    CHECK(text.rfind(", there was a little girl named Lily. She loved to play outside in the park.", 0) == 0);
+  }
+}
+
+TEST_CASE("slm run --f32-attention generates what the Session API gives with f32_attention") {
+  if (!slm::test::have_slm_cli()) return;
+  const auto r = slm::test::run_slm("run " + slm::test::sh_quote(model_path()) +
+                                    " -p 'abc' -n 12 --temp 0 -t 1 -q --ignore-eos --f32-attention");
+  INFO("stderr: ", r.err);
+  REQUIRE(r.status == 0);
+  auto model = slm::Model::load(model_path());
+  slm::SessionOptions o;
+  o.n_threads = 1;
+  o.f32_attention = true;
+  slm::Session s(model, o);
+  s.prompt(model.tokenize("abc"));
+  const std::string want = s.generate(greedy(12)).text;
+  REQUIRE(!want.empty());
+  CHECK(r.out.starts_with(want));
 }

@@ -443,6 +443,41 @@ TEST_CASE("attention row kernels equal their single-row kernels bit for bit") {
           REQUIRE(acc_multi[static_cast<size_t>(j)] == acc_each[static_cast<size_t>(j)]);
         }
       }
+
+      // axpy_f16_rows_multi (the F32 attention's V sums): every query's sums exactly as the same
+      // level's axpy_f16_f32 gives them row by row, and near the scalar reference's
+      REQUIRE(static_cast<bool>(k.axpy_f16_rows_multi));
+      for (int64_t nq : {1, 2, 3, 4, 5, 9}) {
+        INFO("queries " << nq);
+        std::vector<std::vector<float>> multi(static_cast<size_t>(nq)), each, ref, weights;
+        std::vector<float*> accp;
+        std::vector<const float*> pp;
+        for (int64_t j = 0; j < nq; ++j) {
+          multi[static_cast<size_t>(j)] =
+              test::random_floats(static_cast<size_t>(hd), static_cast<uint32_t>(hd * 5 + j) + 300);
+          weights.push_back(
+              test::random_floats(static_cast<size_t>(n), static_cast<uint32_t>(hd * 3 + j) + 400, 0.5f));
+          accp.push_back(multi[static_cast<size_t>(j)].data());
+          pp.push_back(weights.back().data());
+        }
+        each = ref = multi;
+        k.axpy_f16_rows_multi(accp.data(), pp.data(), nq, rows.data() + off, static_cast<size_t>(stride), n,
+                              hd);
+        for (int64_t j = 0; j < nq; ++j) {
+          auto& e = each[static_cast<size_t>(j)];
+          auto& r = ref[static_cast<size_t>(j)];
+          for (int64_t i = 0; i < n; ++i) {
+            k.axpy_f16_f32(pp[static_cast<size_t>(j)][i], rows.data() + off + i * stride, e.data(), hd);
+            s.axpy_f16_f32(pp[static_cast<size_t>(j)][i], rows.data() + off + i * stride, r.data(), hd);
+          }
+          for (int64_t d = 0; d < hd; ++d) {
+            REQUIRE(std::bit_cast<uint32_t>(multi[static_cast<size_t>(j)][static_cast<size_t>(d)]) ==
+                    std::bit_cast<uint32_t>(e[static_cast<size_t>(d)]));
+            REQUIRE(multi[static_cast<size_t>(j)][static_cast<size_t>(d)] ==
+                    doctest::Approx(r[static_cast<size_t>(d)]).epsilon(1e-5).scale(8.0));
+          }
+        }
+      }
     }
   }
 }
