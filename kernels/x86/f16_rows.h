@@ -7,7 +7,6 @@
 // Internal linkage (see tile_driver.h): each ISA's translation unit instantiates its own.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -105,26 +104,28 @@ void axpy_f16_rows_multi_width(float* const* acc, const float* const* p, int64_t
   }
   constexpr int kW = kAcc / kQ < 4 ? kAcc / kQ : 4;
   static_assert(kW >= 1);
+  // kQ queries' dimensions [d, d + W * kLanes) over every row
+  const auto block = [&]<int W>(int64_t j, int64_t d) {
+    typename V::F a[kQ][W];
+    for (int q = 0; q < kQ; ++q)
+      for (int w = 0; w < W; ++w) a[q][w] = V::loadf(acc[j + q] + d + V::kLanes * w);
+    for (int64_t i = 0; i < n; ++i) {
+      const uint16_t* vr = v + static_cast<size_t>(i) * stride + d;
+      typename V::F x[W];
+      for (int w = 0; w < W; ++w) x[w] = V::load(vr + V::kLanes * w);
+      for (int q = 0; q < kQ; ++q) {
+        const typename V::F pv = V::set1(p[j + q][i]);
+        for (int w = 0; w < W; ++w) a[q][w] = V::fmadd(x[w], pv, a[q][w]);
+      }
+    }
+    for (int q = 0; q < kQ; ++q)
+      for (int w = 0; w < W; ++w) V::storef(acc[j + q] + d + V::kLanes * w, a[q][w]);
+  };
   int64_t j = 0;
   for (; j + kQ <= nq; j += kQ) {
-    for (int64_t d = 0; d < hd;) {
-      const int w_n = static_cast<int>(std::min<int64_t>(kW, (hd - d) / V::kLanes));
-      typename V::F a[kQ][kW];
-      for (int q = 0; q < kQ; ++q)
-        for (int w = 0; w < w_n; ++w) a[q][w] = V::loadf(acc[j + q] + d + V::kLanes * w);
-      for (int64_t i = 0; i < n; ++i) {
-        const uint16_t* vr = v + static_cast<size_t>(i) * stride + d;
-        typename V::F x[kW];
-        for (int w = 0; w < w_n; ++w) x[w] = V::load(vr + V::kLanes * w);
-        for (int q = 0; q < kQ; ++q) {
-          const typename V::F pv = V::set1(p[j + q][i]);
-          for (int w = 0; w < w_n; ++w) a[q][w] = V::fmadd(x[w], pv, a[q][w]);
-        }
-      }
-      for (int q = 0; q < kQ; ++q)
-        for (int w = 0; w < w_n; ++w) V::storef(acc[j + q] + d + V::kLanes * w, a[q][w]);
-      d += static_cast<int64_t>(w_n) * V::kLanes;
-    }
+    int64_t d = 0;
+    for (; d + kW * V::kLanes <= hd; d += kW * V::kLanes) block.template operator()<kW>(j, d);
+    for (; d < hd; d += V::kLanes) block.template operator()<1>(j, d);
   }
   if (j < nq) {
     if constexpr (kQ > 1)

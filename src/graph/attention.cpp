@@ -14,8 +14,7 @@ float softcap(float x, float cap) { return cap > 0.0f ? cap * std::tanh(x / cap)
 // they are consecutive), ahead of their use. Forced inline: GCC drops calls to a function that only
 // prefetches (kernels/x86/row_streams.h).
 inline __attribute__((always_inline)) void prefetch_head_rows(const KvSeqView& kv, int32_t head, int32_t p0,
-                                                              int32_t p1, bool k_rows = true,
-                                                              bool v_rows = true) {
+                                                              int32_t p1, bool k_rows, bool v_rows) {
   const size_t bytes = static_cast<size_t>(p1 - p0) * kv.row_stride() * sizeof(uint16_t);
   const char* k = reinterpret_cast<const char*>(kv.k(p0, head));
   const char* v = reinterpret_cast<const char*>(kv.v(p0, head));
@@ -25,13 +24,11 @@ inline __attribute__((always_inline)) void prefetch_head_rows(const KvSeqView& k
   }
 }
 
-// Calls fn(r0, n, g) for each cache-block step of the group's positions and each set of queries
-// that take the same rows [r0, r0 + n) of that block (their indices first in scratch.range order:
-// idx[0 .. g)), prefetching the next block's rows of the head as fn works on this one (K rows,
-// V rows or both).
+// Calls fn(r0, n, g) for each cache-block step of the group's positions and each set of g queries
+// that take the same rows [r0, r0 + n) of that block (their indices in scratch.idx[0 .. g), in
+// order), having asked for the next block's K rows, V rows or both.
 template <class Fn>
-void for_each_block_group(const AttentionGroupArgs& a, AttentionScratch& scratch, std::vector<size_t>& idx,
-                          bool k_rows, bool v_rows, Fn&& fn) {
+void for_each_block_group(const AttentionGroupArgs& a, AttentionScratch& scratch, bool k_rows, bool v_rows, Fn&& fn) {
   const size_t nq = a.n_queries;
   const int32_t bs = a.kv.block_size;
   int32_t lo = a.queries[0].first_pos, hi = a.queries[0].last_pos;
@@ -40,7 +37,8 @@ void for_each_block_group(const AttentionGroupArgs& a, AttentionScratch& scratch
     hi = std::max(hi, a.queries[j].last_pos);
   }
   scratch.range.resize(nq);
-  idx.resize(nq);
+  scratch.idx.resize(nq);
+  std::vector<size_t>& idx = scratch.idx;
   for (int32_t p = lo; p <= hi;) {
     const int32_t end = std::min(hi + 1, (p / bs + 1) * bs);
     if (end <= hi) prefetch_head_rows(a.kv, a.kv_head, end, std::min(hi + 1, end + bs), k_rows, v_rows);
@@ -85,12 +83,12 @@ void attend_group_f32(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   scratch.cp.resize(nq);
   scratch.score.resize(nq);
   scratch.out.resize(nq);
-  thread_local std::vector<size_t> idx;
+  const std::vector<size_t>& idx = scratch.idx;
   // the score of query j at position p
   const auto score_of = [&](size_t j, int32_t p) {
     return scratch.f.data() + scratch.score_at[j] + static_cast<size_t>(p - a.queries[j].first_pos);
   };
-  for_each_block_group(a, scratch, idx, true, false, [&](int32_t r0, int32_t n, size_t g) {
+  for_each_block_group(a, scratch, true, false, [&](int32_t r0, int32_t n, size_t g) {
     for (size_t t = 0; t < g; ++t) {
       scratch.cq[t] = a.queries[idx[t]].q;
       scratch.score[t] = score_of(idx[t], r0);
@@ -108,7 +106,7 @@ void attend_group_f32(const AttentionGroupArgs& a, AttentionScratch& scratch) {
     if (scratch.score_at[j + 1] > scratch.score_at[j])
       K.softmax(scratch.f.data() + scratch.score_at[j],
                 static_cast<int64_t>(scratch.score_at[j + 1] - scratch.score_at[j]));
-  for_each_block_group(a, scratch, idx, false, true, [&](int32_t r0, int32_t n, size_t g) {
+  for_each_block_group(a, scratch, false, true, [&](int32_t r0, int32_t n, size_t g) {
     for (size_t t = 0; t < g; ++t) {
       scratch.out[t] = a.queries[idx[t]].out;
       scratch.cp[t] = score_of(idx[t], r0);
@@ -189,8 +187,8 @@ void attend_group_f16(const AttentionGroupArgs& a, AttentionScratch& scratch) {
   };
   // The queries that take the same rows of a block step go together: their scores in one call,
   // each one's softmax factors, then their V updates in one call.
-  thread_local std::vector<size_t> idx;
-  for_each_block_group(a, scratch, idx, true, true, [&](int32_t r0, int32_t n, size_t g) {
+  const std::vector<size_t>& idx = scratch.idx;
+  for_each_block_group(a, scratch, true, true, [&](int32_t r0, int32_t n, size_t g) {
     for (size_t t = 0; t < g; ++t) {
       float* q16 = scratch.f.data() + per_q * idx[t];
       scratch.q[t] = q16;

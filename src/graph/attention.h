@@ -35,6 +35,7 @@ struct AttentionScratch {
   std::vector<float> f;
   std::vector<uint16_t> h;
   std::vector<std::pair<int32_t, int32_t>> range;  // per query: its rows of the current cache block
+  std::vector<size_t> idx;                         // the queries that take the same rows of a block
   // the queries of one block step that take the same rows: q (F16-rounded, then m and s), scores,
   // V sums, softmax factors
   std::vector<float*> q, score, ms, vs;

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -15,29 +16,45 @@
 
 using namespace slm;
 
+namespace {
+
+// One layer's cache of kv_heads heads of head_dim in 32-position blocks, with random K and V rows
+// at positions [0, positions) of sequence `seq`. Sequence 0 takes 40 positions first, so a later
+// sequence's block ids differ from its positions.
+std::unique_ptr<KvCache> random_cache(int32_t head_dim, int32_t kv_heads, int32_t positions, int32_t seq,
+                                      uint32_t seed) {
+  KvCacheOptions o;
+  o.n_layers = 1;
+  o.n_kv_heads = kv_heads;
+  o.head_dim = head_dim;
+  o.block_size = 32;
+  o.max_positions = 256;
+  o.max_sequences = seq + 1;
+  auto kv = std::make_unique<KvCache>(o);
+  if (seq > 0) kv->reserve(0, 40);
+  kv->reserve(seq, positions);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  const KvSeqView view = kv->view(0, seq);
+  for (int32_t p = 0; p < positions; ++p)
+    for (int32_t h = 0; h < kv_heads; ++h)
+      for (int32_t i = 0; i < head_dim; ++i) {
+        view.k(p, h)[i] = kernels::f32_to_fp16(dist(rng));
+        view.v(p, h)[i] = kernels::f32_to_fp16(dist(rng));
+      }
+  return kv;
+}
+
+}  // namespace
+
 TEST_CASE("attend_group equals attend per query, bit for bit") {
   constexpr int32_t kHeadDim = 72;  // not a multiple of 16: the kernels' tails run too
   constexpr int32_t kKvHeads = 2;
   constexpr int32_t kPositions = 150;
-  KvCacheOptions o;
-  o.n_layers = 1;
-  o.n_kv_heads = kKvHeads;
-  o.head_dim = kHeadDim;
-  o.block_size = 32;
-  o.max_positions = 256;
-  o.max_sequences = 2;
-  KvCache kv(o);
-  kv.reserve(1, kPositions);  // sequence 1, so block ids differ from positions
-  kv.reserve(0, 40);
-  std::mt19937 rng(11);
+  const auto kv = random_cache(kHeadDim, kKvHeads, kPositions, 1, 11);  // sequence 1: block ids differ from positions
+  const KvSeqView view = kv->view(0, 1);
+  std::mt19937 rng(12);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  const KvSeqView view = kv.view(0, 1);
-  for (int32_t p = 0; p < kPositions; ++p)
-    for (int32_t h = 0; h < kKvHeads; ++h)
-      for (int32_t i = 0; i < kHeadDim; ++i) {
-        view.k(p, h)[i] = kernels::f32_to_fp16(dist(rng));
-        view.v(p, h)[i] = kernels::f32_to_fp16(dist(rng));
-      }
   // ranges: whole, mid-block start and end, one row, a window, the same range twice, block edges
   const std::pair<int32_t, int32_t> ranges[] = {{0, 149}, {5, 77}, {40, 40}, {100, 131}, {0, 149}, {32, 63}, {31, 32}};
   const size_t nq = std::size(ranges);
@@ -73,24 +90,10 @@ TEST_CASE("F32 attention: each query's scores, softmax and V sum, as the single-
   constexpr int32_t kHeadDim = 64;
   constexpr int32_t kKvHeads = 2;
   constexpr int32_t kPositions = 200;
-  KvCacheOptions o;
-  o.n_layers = 1;
-  o.n_kv_heads = kKvHeads;
-  o.head_dim = kHeadDim;
-  o.block_size = 32;
-  o.max_positions = 256;
-  o.max_sequences = 1;
-  KvCache kv(o);
-  kv.reserve(0, kPositions);
-  std::mt19937 rng(5);
+  const auto kv = random_cache(kHeadDim, kKvHeads, kPositions, 0, 5);
+  const KvSeqView view = kv->view(0, 0);
+  std::mt19937 rng(6);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  const KvSeqView view = kv.view(0, 0);
-  for (int32_t p = 0; p < kPositions; ++p)
-    for (int32_t h = 0; h < kKvHeads; ++h)
-      for (int32_t i = 0; i < kHeadDim; ++i) {
-        view.k(p, h)[i] = kernels::f32_to_fp16(dist(rng));
-        view.v(p, h)[i] = kernels::f32_to_fp16(dist(rng));
-      }
   // a GQA group of 4 heads over one token, then a prompt's causal ranges (8 tokens x 4 heads)
   std::vector<std::pair<int32_t, int32_t>> ranges(4, {0, 199});
   for (int32_t t = 0; t < 8; ++t)
