@@ -18,7 +18,7 @@ void GenerationArgs::add_to(CLI::App* sub) {
                 "Read the weights into 2 MiB huge pages instead of using the file mapping (faster generation; copies the file)");
   sub->add_flag("--f32-attention", f32_attention,
                 "Attention arithmetic in F32 throughout instead of llama.cpp's F16 flash-attention steps "
-                "(slightly more accurate; not llama.cpp's bits)");
+                "(slightly more accurate, and faster after long contexts; not llama.cpp's bits)");
 }
 
 SamplerOptions GenerationArgs::sampling() const {
