@@ -312,18 +312,10 @@ void axpy_f16_f32(float alpha, const uint16_t* x, float* y, int64_t n) {
   for (; i < n; ++i) y[i] += alpha * fp16_to_f32(x[i]);
 }
 
-// This level's axpy row by row and query by query (kernels.h); the zmm level's registers use it for
-// head dimensions its vectors do not divide.
-void axpy_f16_rows_loop(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
-                        size_t stride, int64_t n, int64_t hd) {
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < nq; ++j) axpy_f16_f32(p[j][i], v + static_cast<size_t>(i) * stride, acc[j], hd);
-}
-
 // Two queries at a time in 8 accumulator registers (32 dimensions each), then 1 (f16_rows.h).
 void axpy_f16_rows_multi(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
                          size_t stride, int64_t n, int64_t hd) {
-  axpy_f16_rows_multi_width<Ymm16, 2, 8>(acc, p, nq, v, stride, n, hd, axpy_f16_rows_loop);
+  axpy_f16_rows_multi_width<Ymm16, 2, 8>(acc, p, nq, v, stride, n, hd, axpy_f16_rows_loop_avx2);
 }
 
 void f32_to_f16_row(const float* x, uint16_t* y, int64_t n) {
@@ -347,9 +339,12 @@ void dot_f16_rows_avx2(const uint16_t* k, size_t stride, const float* q, int64_t
   dot_f16_rows(k, stride, q, hd, n, out);
 }
 
+// This level's axpy row by row and query by query (kernels.h): the ymm and zmm register versions
+// take it for head dimensions their vectors do not divide.
 void axpy_f16_rows_loop_avx2(float* const* acc, const float* const* p, int64_t nq, const uint16_t* v,
                              size_t stride, int64_t n, int64_t hd) {
-  axpy_f16_rows_loop(acc, p, nq, v, stride, n, hd);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < nq; ++j) axpy_f16_f32(p[j][i], v + static_cast<size_t>(i) * stride, acc[j], hd);
 }
 
 void add_float_ops_avx2(KernelTable& t) {

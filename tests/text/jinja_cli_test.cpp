@@ -32,10 +32,11 @@ TEST_CASE("slm template renders a template file over a context file, byte for by
   if (!have_cli()) return;
   const slm::test::TempDir dir("jinja-cli");
   dir.write("t.jinja",
-             "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
-             "{% if add_generation_prompt %}[assistant]{% endif %}{{ strftime_now('%Y-%m-%d') }}");
-  dir.write("ctx.json",
-             R"J({"messages": [{"role": "user", "content": "Ünïcödé\ttab"}], "bos_token": "<s>", "add_generation_prompt": true})J");
+            "{{ bos_token }}{% for m in messages %}[{{ m.role }}] {{ m.content }}\n{% endfor %}"
+            "{% if add_generation_prompt %}[assistant]{% endif %}{{ strftime_now('%Y-%m-%d') }}");
+  dir.write(
+      "ctx.json",
+      R"J({"messages": [{"role": "user", "content": "Ünïcödé\ttab"}], "bos_token": "<s>", "add_generation_prompt": true})J");
   const Run r = run_template("--template " + sh_quote((dir / "t.jinja").string()) + " --context " +
                              sh_quote((dir / "ctx.json").string()) + " --now 2026-07-26T09:30:00");
   CHECK(r.status == 0);
@@ -105,14 +106,16 @@ TEST_CASE("slm template MODEL reads a GGUF's tokenizer.chat_template and its bos
   writer.set_u32("tokenizer.ggml.bos_token_id", 1);
   writer.set_u32("tokenizer.ggml.eos_token_id", 2);
   writer.write_file(dir / "model.gguf");
-  dir.write("ctx.json", R"J({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]})J");
+  dir.write("ctx.json",
+            R"J({"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]})J");
 
   const Run r = run_template(sh_quote((dir / "model.gguf").string()) + " --context " + sh_quote((dir / "ctx.json").string()));
   CHECK(r.status == 0);
   CHECK(r.out == "<s>a</s>b</s>");
 
   // Tokens in the context file win over the model's.
-  dir.write("ctx2.json", R"J({"messages": [{"role": "user", "content": "a"}], "bos_token": "[B]", "eos_token": "[E]"})J");
+  dir.write("ctx2.json",
+            R"J({"messages": [{"role": "user", "content": "a"}], "bos_token": "[B]", "eos_token": "[E]"})J");
   const Run r2 = run_template(sh_quote((dir / "model.gguf").string()) + " --context " + sh_quote((dir / "ctx2.json").string()));
   CHECK(r2.status == 0);
   CHECK(r2.out == "[B]a[E]");
