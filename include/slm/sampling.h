@@ -19,7 +19,8 @@ struct SamplerOptions {
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
   int32_t penalty_last_n = 64;   // recent tokens the penalties look at (-1: all)
-  std::vector<std::pair<int32_t, float>> logit_bias;  // (token id, value added to its logit)
+  std::vector<std::pair<int32_t, float>> logit_bias;  // (token id, value added to its logit); -inf bans
+                                                      // a token, +inf forces it (several share the draws)
   uint64_t seed = 0;             // same seed, same inputs: same tokens
 
   static SamplerOptions greedy() {

@@ -12,11 +12,18 @@ namespace {
 
 bool by_logit(const Candidate& a, const Candidate& b) { return a.logit > b.logit; }  // descending
 
-// p = softmax(logit) in the candidates' current order, without sorting them.
+// p = softmax(logit) in the candidates' current order, without sorting them. Where some logits
+// are +inf (a logit bias of +inf forces a token), those share the whole mass, as the limit of a
+// large finite bias would; sample() has made sure some logit is above -inf.
 void probabilities(std::vector<Candidate>& c) {
   if (c.empty()) return;
   float mx = c[0].logit;
   for (const auto& x : c) mx = std::max(mx, x.logit);
+  if (std::isinf(mx) && mx > 0) {
+    const auto n = std::count_if(c.begin(), c.end(), [mx](const Candidate& x) { return x.logit == mx; });
+    for (auto& x : c) x.p = x.logit == mx ? 1.0f / static_cast<float>(n) : 0.0f;
+    return;
+  }
   double sum = 0;
   for (auto& x : c) {
     x.p = std::exp(x.logit - mx);
@@ -59,6 +66,8 @@ Sampler::Sampler(SamplerOptions opts) : opts_(std::move(opts)), rng_(opts_.seed)
   if (std::isnan(opts_.min_p) || opts_.min_p > 1.0f) bad("min_p", "must be in [0, 1]");
   if (!(opts_.repeat_penalty > 0.0f)) bad("repeat_penalty", "must be positive");
   if (std::isnan(opts_.presence_penalty) || std::isnan(opts_.frequency_penalty)) bad("penalty", "is NaN");
+  for (const auto& [id, b] : opts_.logit_bias)
+    if (std::isnan(b)) bad("logit_bias", "the value for token id " + std::to_string(id) + " is NaN");
 }
 
 void Sampler::apply_bias(std::vector<Candidate>& c, std::span<const std::pair<int32_t, float>> bias) {
@@ -149,6 +158,11 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   if (opts_.penalty_last_n >= 0 && recent.size() > static_cast<size_t>(opts_.penalty_last_n))
     recent = recent.subspan(recent.size() - static_cast<size_t>(opts_.penalty_last_n));
   apply_penalties(cand_, recent, opts_.repeat_penalty, opts_.presence_penalty, opts_.frequency_penalty);
+  // A bias of -inf bans a token; with every token banned there is nothing to sample.
+  if (std::none_of(cand_.begin(), cand_.end(), [](const Candidate& x) { return x.logit > -INFINITY; }))
+    throw Error(
+        ErrorKind::invalid_argument, "sampler option logit_bias",
+        "no token has a logit above -inf after the logit biases and penalties: nothing can be sampled");
 
   if (opts_.temperature <= 0.0f) return argmax(cand_);
 

@@ -300,3 +300,65 @@ TEST_CASE("slm run --f32-attention generates what the Session API gives with f32
   REQUIRE(!want.empty());
   CHECK(r.out.starts_with(want));
 }
+
+TEST_CASE(
+    "slm run's --logit-bias, --presence-penalty and --frequency-penalty sample as the Session API does") {
+  if (!slm::test::have_slm_cli()) return;
+  auto model = slm::Model::load(model_path());
+  const auto api = [&](const slm::SamplerOptions& so) {
+    slm::SessionOptions o;
+    o.n_threads = 1;
+    slm::Session s(model, o);
+    s.prompt(model.tokenize("abc"));
+    slm::GenerateOptions g = greedy(12);
+    g.sampling = so;
+    return s.generate(g);
+  };
+  const auto cli = [&](const std::string& flags) {
+    const auto r = slm::test::run_slm("run " + slm::test::sh_quote(model_path()) +
+                                      " -p 'abc' -n 12 --temp 0 -t 1 -q --ignore-eos " + flags);
+    INFO("stderr: ", r.err);
+    REQUIRE(r.status == 0);
+    return r.out;
+  };
+  const slm::GenerateResult plain = api(slm::SamplerOptions::greedy());
+  REQUIRE(plain.tokens.size() == 12);
+
+  // Each penalty over the last 16 tokens: a different text (the plain one repeats tokens), the same
+  // through the command as through the API.
+  for (const bool presence : {true, false}) {
+    slm::SamplerOptions pen = slm::SamplerOptions::greedy();
+    (presence ? pen.presence_penalty : pen.frequency_penalty) = 1.5f;
+    pen.penalty_last_n = 16;
+    const std::string want_pen = api(pen).text;
+    CHECK(want_pen != plain.text);
+    CHECK(
+        cli(std::string(presence ? "--presence-penalty" : "--frequency-penalty") + " 1.5 --repeat-last-n 16")
+            .starts_with(want_pen));
+  }
+
+  // Ban the plain text's first token and push another one up.
+  const int32_t banned = plain.tokens[0];
+  const int32_t pushed = banned == 3 ? 4 : 3;
+  slm::SamplerOptions bias = slm::SamplerOptions::greedy();
+  bias.logit_bias = {{banned, -INFINITY}, {pushed, 2.5f}};
+  const slm::GenerateResult want_bias = api(bias);
+  CHECK(std::find(want_bias.tokens.begin(), want_bias.tokens.end(), banned) == want_bias.tokens.end());
+  CHECK(cli("--logit-bias " + std::to_string(banned) + "-inf --logit-bias " + std::to_string(pushed) + "+2.5")
+            .starts_with(want_bias.text));
+}
+
+TEST_CASE("a malformed --logit-bias, or one outside the vocabulary, is a clear error") {
+  if (!slm::test::have_slm_cli()) return;
+  for (const std::string v : {"abc", "12", "+3", "5--1", "5+nan", "5+", "x+1"}) {
+    const auto r = slm::test::run_slm("run " + slm::test::sh_quote(model_path()) +
+                                      " -p 'abc' -n 2 -q --logit-bias " + slm::test::sh_quote(v));
+    INFO(v, " -> ", r.err);
+    CHECK(r.status == 1);
+    CHECK(r.err.find("--logit-bias: '" + v + "' is not TOKEN_ID+BIAS") != std::string::npos);
+  }
+  const auto r = slm::test::run_slm("run " + slm::test::sh_quote(model_path()) +
+                                    " -p 'abc' -n 2 -q --logit-bias 1000000+1");
+  CHECK(r.status == 1);
+  CHECK(r.err.find("token id 1000000 outside the vocabulary") != std::string::npos);
+}

@@ -42,6 +42,53 @@ TEST_CASE("logit bias can change the greedy choice and rejects ids outside the v
   CHECK_THROWS_AS(sb.sample(l, {}), slm::Error);
 }
 
+TEST_CASE("a logit bias of +inf forces a token, -inf bans one, under every sampling mode") {
+  const std::vector<float> l = {0.5f, 3.0f, 1.0f, 2.5f, -1.0f};
+  SamplerOptions t;  // temperature sampling with the default truncation chain
+  t.temperature = 1.5f;
+  t.min_p = 0.0f;
+  for (const bool greedy : {true, false}) {
+    SamplerOptions o = greedy ? SamplerOptions::greedy() : t;
+    o.logit_bias = {{4, INFINITY}};
+    for (uint64_t seed = 0; seed < 50; ++seed) {
+      o.seed = seed;
+      Sampler s(o);
+      CHECK(s.sample(l, {}) == 4);
+    }
+    // Two forced tokens share the draws; nothing else is drawn.
+    o.logit_bias = {{4, INFINITY}, {0, INFINITY}};
+    std::map<int32_t, int> seen;
+    for (uint64_t seed = 0; seed < 200; ++seed) {
+      o.seed = seed;
+      Sampler s(o);
+      ++seen[s.sample(l, {})];
+    }
+    CHECK(seen.size() == (greedy ? 1u : 2u));
+    CHECK(seen.count(greedy ? 0 : 4) == 1);  // greedy: the lower id of the tie
+    // A ban: the argmax (id 1) is never drawn.
+    o.logit_bias = {{1, -INFINITY}};
+    for (uint64_t seed = 0; seed < 200; ++seed) {
+      o.seed = seed;
+      Sampler s(o);
+      const int32_t x = s.sample(l, {});
+      CHECK(x != 1);
+      if (greedy) CHECK(x == 3);
+    }
+  }
+}
+
+TEST_CASE("banning every token, or a NaN bias, is a clear error") {
+  const std::vector<float> l = {0.5f, 3.0f, 1.0f};
+  for (const bool greedy : {true, false}) {
+    SamplerOptions o = greedy ? SamplerOptions::greedy() : SamplerOptions{};
+    o.logit_bias = {{0, -INFINITY}, {1, -INFINITY}, {2, -INFINITY}};
+    Sampler s(o);
+    CHECK_THROWS_WITH_AS(s.sample(l, {}), doctest::Contains("nothing can be sampled"), slm::Error);
+    o.logit_bias = {{1, NAN}};
+    CHECK_THROWS_WITH_AS(Sampler{o}, doctest::Contains("logit_bias"), slm::Error);
+  }
+}
+
 TEST_CASE("repetition penalty divides positive and multiplies negative logits of seen tokens") {
   auto c = cands({2.0f, -2.0f, 1.0f});
   std::vector<int32_t> recent = {0, 1, 1};
