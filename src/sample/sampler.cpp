@@ -152,13 +152,17 @@ int32_t Sampler::argmax(const std::vector<Candidate>& c) {
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
   if (logits.empty()) throw Error(ErrorKind::invalid_argument, "sampler", "empty logits");
   cand_.resize(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) cand_[i] = Candidate{static_cast<int32_t>(i), logits[i], 0.0f};
+  // A NaN logit (a model whose weights overflow, or hold NaN) counts as -inf: never drawn, and it
+  // cannot break the sorts' ordering.
+  for (size_t i = 0; i < logits.size(); ++i)
+    cand_[i] = Candidate{static_cast<int32_t>(i), std::isnan(logits[i]) ? -INFINITY : logits[i], 0.0f};
   apply_bias(cand_, opts_.logit_bias);
   std::span<const int32_t> recent = history;
   if (opts_.penalty_last_n >= 0 && recent.size() > static_cast<size_t>(opts_.penalty_last_n))
     recent = recent.subspan(recent.size() - static_cast<size_t>(opts_.penalty_last_n));
   apply_penalties(cand_, recent, opts_.repeat_penalty, opts_.presence_penalty, opts_.frequency_penalty);
-  // A bias of -inf bans a token; with every token banned there is nothing to sample.
+  // A bias of -inf bans a token; with every token banned (or every logit NaN) there is nothing to
+  // sample.
   if (std::none_of(cand_.begin(), cand_.end(), [](const Candidate& x) { return x.logit > -INFINITY; }))
     throw Error(
         ErrorKind::invalid_argument, "sampler option logit_bias",

@@ -89,6 +89,28 @@ TEST_CASE("banning every token, or a NaN bias, is a clear error") {
   }
 }
 
+TEST_CASE("NaN logits are never drawn; all NaN is a clear error") {
+  const float nan = NAN;
+  std::vector<float> l = {nan, 1.0f, nan, 0.5f, nan, nan, 2.0f, nan};
+  for (int i = 0; i < 64; ++i) l.push_back(i % 3 == 0 ? nan : 0.01f * static_cast<float>(i));
+  for (const bool greedy : {true, false}) {
+    SamplerOptions o = greedy ? SamplerOptions::greedy() : SamplerOptions{};
+    o.top_k = 0;
+    o.min_p = 0.0f;
+    o.top_p = 0.99f;
+    for (uint64_t seed = 0; seed < 100; ++seed) {
+      o.seed = seed;
+      Sampler s(o);
+      const int32_t x = s.sample(l, {});
+      CHECK(!std::isnan(l[static_cast<size_t>(x)]));
+      if (greedy) CHECK(x == 6);
+    }
+    Sampler s(o);
+    CHECK_THROWS_WITH_AS(s.sample(std::vector<float>(5, nan), {}),
+                         doctest::Contains("nothing can be sampled"), slm::Error);
+  }
+}
+
 TEST_CASE("repetition penalty divides positive and multiplies negative logits of seen tokens") {
   auto c = cands({2.0f, -2.0f, 1.0f});
   std::vector<int32_t> recent = {0, 1, 1};
