@@ -70,23 +70,23 @@ Sampler::Sampler(SamplerOptions opts) : opts_(std::move(opts)), rng_(opts_.seed)
     if (std::isnan(b)) bad("logit_bias", "the value for token id " + std::to_string(id) + " is NaN");
 }
 
-void Sampler::apply_bias(std::vector<Candidate>& c, std::span<const std::pair<int32_t, float>> bias) {
+void Sampler::apply_bias(std::span<float> logits, std::span<const std::pair<int32_t, float>> bias) {
   for (const auto& [id, b] : bias) {
-    if (id < 0 || static_cast<size_t>(id) >= c.size())
+    if (id < 0 || static_cast<size_t>(id) >= logits.size())
       throw Error(ErrorKind::invalid_argument, "sampler option logit_bias",
                   "token id " + std::to_string(id) + " outside the vocabulary");
-    c[static_cast<size_t>(id)].logit += b;  // candidates are still indexed by id here
+    logits[static_cast<size_t>(id)] += b;
   }
 }
 
-void Sampler::apply_penalties(std::vector<Candidate>& c, std::span<const int32_t> recent, float repeat,
+void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> recent, float repeat,
                               float presence, float frequency) {
   if (recent.empty() || (repeat == 1.0f && presence == 0.0f && frequency == 0.0f)) return;
   std::unordered_map<int32_t, int> counts;
   for (int32_t t : recent) ++counts[t];
   for (const auto& [id, n] : counts) {
-    if (id < 0 || static_cast<size_t>(id) >= c.size()) continue;
-    float& l = c[static_cast<size_t>(id)].logit;
+    if (id < 0 || static_cast<size_t>(id) >= logits.size()) continue;
+    float& l = logits[static_cast<size_t>(id)];
     l = l > 0 ? l / repeat : l * repeat;
     l -= static_cast<float>(n) * frequency + presence;
   }
@@ -141,47 +141,119 @@ void Sampler::truncate(std::vector<Candidate>& c, int32_t k, float top_p, float 
   }
 }
 
-int32_t Sampler::argmax(const std::vector<Candidate>& c) {
-  // Ties go to the lowest id, as llama.cpp's greedy sampler does.
-  size_t best = 0;
-  for (size_t i = 1; i < c.size(); ++i)
-    if (c[i].logit > c[best].logit || (c[i].logit == c[best].logit && c[i].id < c[best].id)) best = i;
-  return c[best].id;
+int32_t Sampler::argmax(std::span<const float> logits) {
+  // Ties go to the lowest id, as llama.cpp's greedy sampler does: the first maximum in id order.
+  // NaN compares false, so it is never the maximum. The maximum first (eight running maxima, so the loop is
+  // not one long dependency chain), then its first position.
+  float m[8] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+  const size_t n = logits.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (size_t j = 0; j < 8; ++j) m[j] = logits[i + j] > m[j] ? logits[i + j] : m[j];
+  for (; i < n; ++i) m[0] = logits[i] > m[0] ? logits[i] : m[0];
+  const float best = *std::max_element(m, m + 8);
+  if (!(best > -INFINITY)) return -1;
+  return static_cast<int32_t>(std::find(logits.begin(), logits.end(), best) - logits.begin());
+}
+
+void Sampler::select_top_k(std::span<const float> logits, int32_t k, std::vector<Candidate>& out) {
+  // A min-heap of the best k so far, its worst on top; a later id never displaces an equal logit,
+  // so among equals the lower ids stay.
+  const auto worse = [](const Candidate& a, const Candidate& b) {  // a ranks above b in the heap
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+  };
+  out.clear();
+  const size_t kk = std::min(static_cast<size_t>(std::max(k, 0)), logits.size());
+  if (kk == 0) return;
+  for (size_t i = 0; i < kk; ++i) {
+    out.push_back({static_cast<int32_t>(i), std::isnan(logits[i]) ? -INFINITY : logits[i], 0.0f});
+    std::push_heap(out.begin(), out.end(), worse);
+  }
+  // The rest by blocks of 8: a block whose largest logit does not beat the heap's worst (NaN
+  // compares false throughout) is skipped whole.
+  float worst = out.front().logit;
+  const auto offer = [&](size_t i) {
+    if (!(logits[i] > worst)) return;
+    std::pop_heap(out.begin(), out.end(), worse);
+    out.back() = {static_cast<int32_t>(i), logits[i], 0.0f};
+    std::push_heap(out.begin(), out.end(), worse);
+    worst = out.front().logit;
+  };
+  size_t i = kk;
+  for (; i + 8 <= logits.size(); i += 8) {
+    float m = logits[i];
+    for (size_t j = 1; j < 8; ++j) m = logits[i + j] > m ? logits[i + j] : m;
+    if (m > worst || std::isnan(m))
+      for (size_t j = 0; j < 8; ++j) offer(i + j);
+  }
+  for (; i < logits.size(); ++i) offer(i);
+  std::sort_heap(out.begin(), out.end(), worse);  // ascending in `worse`: best first
 }
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
   if (logits.empty()) throw Error(ErrorKind::invalid_argument, "sampler", "empty logits");
-  cand_.resize(logits.size());
-  // A NaN logit (a model whose weights overflow, or hold NaN) counts as -inf: never drawn, and it
-  // cannot break the sorts' ordering.
-  for (size_t i = 0; i < logits.size(); ++i)
-    cand_[i] = Candidate{static_cast<int32_t>(i), std::isnan(logits[i]) ? -INFINITY : logits[i], 0.0f};
-  apply_bias(cand_, opts_.logit_bias);
+  // Bias and penalties change a copy of the row; without them the row is read as it is. A NaN
+  // logit (a model whose weights overflow, or hold NaN) counts as -inf: never drawn (argmax and
+  // select_top_k compare it out), and it cannot break the sorts' ordering.
   std::span<const int32_t> recent = history;
   if (opts_.penalty_last_n >= 0 && recent.size() > static_cast<size_t>(opts_.penalty_last_n))
     recent = recent.subspan(recent.size() - static_cast<size_t>(opts_.penalty_last_n));
-  apply_penalties(cand_, recent, opts_.repeat_penalty, opts_.presence_penalty, opts_.frequency_penalty);
+  const bool penalties = !recent.empty() && (opts_.repeat_penalty != 1.0f || opts_.presence_penalty != 0.0f ||
+                                             opts_.frequency_penalty != 0.0f);
+  std::span<const float> row = logits;
+  if (penalties || !opts_.logit_bias.empty()) {
+    row_.assign(logits.begin(), logits.end());
+    apply_bias(row_, opts_.logit_bias);
+    apply_penalties(row_, recent, opts_.repeat_penalty, opts_.presence_penalty, opts_.frequency_penalty);
+    row = row_;
+  }
   // A bias of -inf bans a token; with every token banned (or every logit NaN) there is nothing to
   // sample.
-  if (std::none_of(cand_.begin(), cand_.end(), [](const Candidate& x) { return x.logit > -INFINITY; }))
-    throw Error(
+  const auto nothing = [] {
+    return Error(
         ErrorKind::invalid_argument, "sampler option logit_bias",
         "no token has a logit above -inf after the logit biases and penalties: nothing can be sampled");
+  };
 
-  if (opts_.temperature <= 0.0f) return argmax(cand_);
+  if (opts_.temperature <= 0.0f) {
+    const int32_t id = argmax(row);
+    if (id < 0) throw nothing();
+    return id;
+  }
 
-  truncate(cand_, opts_.top_k, opts_.top_p, opts_.min_p);
+  const int32_t k = opts_.top_k;
+  if (k > 0 && static_cast<size_t>(k) < row.size()) {
+    // Top-k first, straight from the row: the rest of the chain sees only k candidates.
+    select_top_k(row, k, cand_);
+    if (!(cand_.front().logit > -INFINITY)) throw nothing();
+    probabilities(cand_);
+    Sampler::top_p(cand_, opts_.top_p);
+    Sampler::min_p(cand_, opts_.min_p);
+  } else {
+    cand_.resize(row.size());
+    float best = -INFINITY;
+    for (size_t i = 0; i < row.size(); ++i) {
+      const float x = std::isnan(row[i]) ? -INFINITY : row[i];
+      cand_[i] = Candidate{static_cast<int32_t>(i), x, 0.0f};
+      best = x > best ? x : best;
+    }
+    if (!(best > -INFINITY)) throw nothing();
+    truncate(cand_, k, opts_.top_p, opts_.min_p);
+  }
   // Temperature last, over the survivors.
   for (auto& x : cand_) x.logit /= opts_.temperature;
   probabilities(cand_);  // the survivors keep their order
   std::uniform_real_distribution<double> u(0.0, 1.0);
   const double r = u(rng_);
   double cum = 0;
+  int32_t last = cand_.front().id;  // the last candidate that can be drawn (p > 0), for rounding
   for (const auto& x : cand_) {
+    if (x.p <= 0.0f) continue;
     cum += x.p;
+    last = x.id;
     if (r < cum) return x.id;
   }
-  return cand_.back().id;
+  return last;
 }
 
 }  // namespace slm

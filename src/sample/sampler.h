@@ -34,16 +34,20 @@ class Sampler {
   void reseed(uint64_t seed) { rng_.seed(seed); }
   const SamplerOptions& options() const noexcept { return opts_; }
 
-  // The stages, exposed for tests and for custom chains. Each works on `c` in place.
-  static void apply_bias(std::vector<Candidate>& c, std::span<const std::pair<int32_t, float>> bias);
-  static void apply_penalties(std::vector<Candidate>& c, std::span<const int32_t> recent, float repeat,
+  // The stages, exposed for tests and for custom chains. The first two change a row of logits
+  // (indexed by token id) in place; the others work on candidates `c` in place.
+  static void apply_bias(std::span<float> logits, std::span<const std::pair<int32_t, float>> bias);
+  static void apply_penalties(std::span<float> logits, std::span<const int32_t> recent, float repeat,
                               float presence, float frequency);
   static void top_k(std::vector<Candidate>& c, int32_t k);  // sorts by logit, keeps k
   static void softmax(std::vector<Candidate>& c);           // fills p, sorted descending
   // Both need softmax. top_p keeps the smallest prefix with mass >= p; min_p keeps p_i >= p * p_max.
   static void top_p(std::vector<Candidate>& c, float p);
   static void min_p(std::vector<Candidate>& c, float p);
-  static int32_t argmax(const std::vector<Candidate>& c);
+  static int32_t argmax(std::span<const float> logits);  // lowest id on ties; -1 when all are -inf
+  // The k candidates with the largest logits (k < logits.size()), sorted by logit descending, lower
+  // ids first on ties: one pass over the row, without a candidate per token.
+  static void select_top_k(std::span<const float> logits, int32_t k, std::vector<Candidate>& out);
   // top_k, softmax, top_p and min_p in one step, with the same survivors, order and p as the four in
   // a row (p summed in another order: equal up to float rounding), except that when nothing is cut
   // the candidates stay in vocabulary order. Without top-k, only as long a prefix as top-p and min-p
@@ -53,6 +57,7 @@ class Sampler {
  private:
   SamplerOptions opts_;
   std::mt19937_64 rng_;
+  std::vector<float> row_;  // a copy of the logits that bias and penalties change
   std::vector<Candidate> cand_;
 };
 

@@ -111,18 +111,48 @@ TEST_CASE("NaN logits are never drawn; all NaN is a clear error") {
   }
 }
 
+TEST_CASE("top-k and argmax straight from the row keep what the candidate stages keep") {
+  std::mt19937 rng(7);
+  for (const size_t n : {1u, 2u, 7u, 40u, 41u, 1000u, 32003u}) {
+    for (const int spread : {3, 1000000}) {  // few distinct values (many ties) or nearly all distinct
+      std::uniform_int_distribution<int> v(-spread, spread);
+      std::vector<float> row(n);
+      for (auto& x : row) x = static_cast<float>(v(rng)) * 0.25f;
+      if (n > 3) row[n / 2] = -INFINITY;
+      // argmax: the first maximum in id order
+      const auto first_max = std::max_element(row.begin(), row.end());  // the first of equals
+      CHECK(Sampler::argmax(row) == first_max - row.begin());
+      for (const int32_t k : {1, 5, 40}) {
+        if (static_cast<size_t>(k) >= n) continue;
+        std::vector<Candidate> got;
+        Sampler::select_top_k(row, k, got);
+        auto want = cands(row);
+        std::stable_sort(want.begin(), want.end(),
+                         [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
+        want.resize(static_cast<size_t>(k));  // stable: lower ids first among equals
+        REQUIRE(got.size() == want.size());
+        for (size_t i = 0; i < got.size(); ++i) {
+          CHECK(got[i].id == want[i].id);
+          CHECK(got[i].logit == want[i].logit);
+        }
+      }
+    }
+  }
+  CHECK(Sampler::argmax(std::vector<float>(4, -INFINITY)) == -1);
+}
+
 TEST_CASE("repetition penalty divides positive and multiplies negative logits of seen tokens") {
-  auto c = cands({2.0f, -2.0f, 1.0f});
+  std::vector<float> c = {2.0f, -2.0f, 1.0f};
   std::vector<int32_t> recent = {0, 1, 1};
   Sampler::apply_penalties(c, recent, 2.0f, 0.0f, 0.0f);
-  CHECK(c[0].logit == doctest::Approx(1.0f));
-  CHECK(c[1].logit == doctest::Approx(-4.0f));
-  CHECK(c[2].logit == doctest::Approx(1.0f));
-  auto d = cands({2.0f, -2.0f, 1.0f});
+  CHECK(c[0] == doctest::Approx(1.0f));
+  CHECK(c[1] == doctest::Approx(-4.0f));
+  CHECK(c[2] == doctest::Approx(1.0f));
+  std::vector<float> d = {2.0f, -2.0f, 1.0f};
   Sampler::apply_penalties(d, recent, 1.0f, 0.5f, 0.25f);  // presence once per token, frequency per count
-  CHECK(d[0].logit == doctest::Approx(2.0f - 0.5f - 0.25f));
-  CHECK(d[1].logit == doctest::Approx(-2.0f - 0.5f - 0.5f));
-  CHECK(d[2].logit == doctest::Approx(1.0f));
+  CHECK(d[0] == doctest::Approx(2.0f - 0.5f - 0.25f));
+  CHECK(d[1] == doctest::Approx(-2.0f - 0.5f - 0.5f));
+  CHECK(d[2] == doctest::Approx(1.0f));
 }
 
 TEST_CASE("top-k, top-p and min-p keep the right candidates") {
