@@ -157,9 +157,10 @@ int32_t Sampler::argmax(std::span<const float> logits) {
 }
 
 void Sampler::select_top_k(std::span<const float> logits, int32_t k, std::vector<Candidate>& out) {
-  // A min-heap of the best k so far, its worst on top; a later id never displaces an equal logit,
-  // so among equals the lower ids stay.
-  const auto worse = [](const Candidate& a, const Candidate& b) {  // a ranks above b in the heap
+  // A heap of the best k so far. `better` (a larger logit, or the lower id of equal ones) is the
+  // heap's "less than", so its top is the worst of them; a later id never displaces an equal
+  // logit, so among equals the lower ids stay.
+  const auto better = [](const Candidate& a, const Candidate& b) {
     return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
   };
   out.clear();
@@ -167,16 +168,17 @@ void Sampler::select_top_k(std::span<const float> logits, int32_t k, std::vector
   if (kk == 0) return;
   for (size_t i = 0; i < kk; ++i) {
     out.push_back({static_cast<int32_t>(i), std::isnan(logits[i]) ? -INFINITY : logits[i], 0.0f});
-    std::push_heap(out.begin(), out.end(), worse);
+    std::push_heap(out.begin(), out.end(), better);
   }
-  // The rest by blocks of 8: a block whose largest logit does not beat the heap's worst (NaN
-  // compares false throughout) is skipped whole.
+  // The rest by blocks of 8: a block whose largest logit does not beat the heap's worst is skipped
+  // whole. NaN compares false, so it never enters, but a block's maximum that starts as NaN hides
+  // the rest: such a block is looked at element by element.
   float worst = out.front().logit;
   const auto offer = [&](size_t i) {
     if (!(logits[i] > worst)) return;
-    std::pop_heap(out.begin(), out.end(), worse);
+    std::pop_heap(out.begin(), out.end(), better);
     out.back() = {static_cast<int32_t>(i), logits[i], 0.0f};
-    std::push_heap(out.begin(), out.end(), worse);
+    std::push_heap(out.begin(), out.end(), better);
     worst = out.front().logit;
   };
   size_t i = kk;
@@ -187,7 +189,7 @@ void Sampler::select_top_k(std::span<const float> logits, int32_t k, std::vector
       for (size_t j = 0; j < 8; ++j) offer(i + j);
   }
   for (; i < logits.size(); ++i) offer(i);
-  std::sort_heap(out.begin(), out.end(), worse);  // ascending in `worse`: best first
+  std::sort_heap(out.begin(), out.end(), better);  // ascending in `better`: best first
 }
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {

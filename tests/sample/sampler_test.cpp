@@ -119,14 +119,20 @@ TEST_CASE("top-k and argmax straight from the row keep what the candidate stages
       std::vector<float> row(n);
       for (auto& x : row) x = static_cast<float>(v(rng)) * 0.25f;
       if (n > 3) row[n / 2] = -INFINITY;
+      for (size_t i = 40; i < n; i += 11) row[i] = NAN;  // some start a block of 8 (they count as -inf)
       // argmax: the first maximum in id order
-      const auto first_max = std::max_element(row.begin(), row.end());  // the first of equals
-      CHECK(Sampler::argmax(row) == first_max - row.begin());
+      std::vector<float> no_nan = row;
+      for (auto& x : no_nan)
+        if (std::isnan(x)) x = -INFINITY;
+      const auto first_max = std::max_element(no_nan.begin(), no_nan.end());  // the first of equals
+      CHECK(Sampler::argmax(row) == first_max - no_nan.begin());
       for (const int32_t k : {1, 5, 40}) {
         if (static_cast<size_t>(k) >= n) continue;
         std::vector<Candidate> got;
         Sampler::select_top_k(row, k, got);
         auto want = cands(row);
+        for (auto& c : want)
+          if (std::isnan(c.logit)) c.logit = -INFINITY;
         std::stable_sort(want.begin(), want.end(),
                          [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
         want.resize(static_cast<size_t>(k));  // stable: lower ids first among equals
