@@ -5,12 +5,14 @@
 #include <string>
 #include <unordered_map>
 
+#include "kernels/kernels.h"
 #include "slm/error.h"
 
 namespace slm {
 namespace {
 
-bool by_logit(const Candidate& a, const Candidate& b) { return a.logit > b.logit; }  // descending
+// Descending by logit (a lambda, not a function: the sorts inline it).
+constexpr auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; };
 
 // p = softmax(logit) in the candidates' current order, without sorting them. Where some logits
 // are +inf (a logit bias of +inf forces a token), those share the whole mass, as the limit of a
@@ -24,10 +26,16 @@ void probabilities(std::vector<Candidate>& c) {
     for (auto& x : c) x.p = x.logit == mx ? 1.0f / static_cast<float>(n) : 0.0f;
     return;
   }
+  // exp(logit - max) through the kernels' exp_f32 (std::exp's bits, in vectors: over a whole
+  // vocabulary, with top-k off, a scalar std::exp per token took most of a millisecond).
+  thread_local std::vector<float> e;
+  e.resize(c.size());
+  for (size_t i = 0; i < c.size(); ++i) e[i] = c[i].logit - mx;
+  kernels::active().exp_f32(e.data(), e.data(), static_cast<int64_t>(e.size()));
   double sum = 0;
-  for (auto& x : c) {
-    x.p = std::exp(x.logit - mx);
-    sum += x.p;
+  for (size_t i = 0; i < c.size(); ++i) {
+    c[i].p = e[i];
+    sum += e[i];
   }
   for (auto& x : c) x.p = static_cast<float>(x.p / sum);
 }

@@ -147,6 +147,36 @@ TEST_CASE("top-k and argmax straight from the row keep what the candidate stages
   CHECK(Sampler::argmax(std::vector<float>(4, -INFINITY)) == -1);
 }
 
+TEST_CASE("softmax gives std::exp's probabilities bit for bit, over a whole vocabulary too") {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> nd(0.0f, 8.0f);
+  for (const size_t n : {1u, 3u, 17u, 100u, 32000u}) {
+    std::vector<float> l(n);
+    for (auto& x : l) x = nd(rng);
+    if (n > 10) {
+      l[3] = -INFINITY;     // a banned token
+      l[5] = l[0] - 95.0f;  // far below the maximum: exp's special path
+    }
+    auto got = cands(l);
+    Sampler::softmax(got);
+    auto want = cands(l);
+    std::sort(want.begin(), want.end(),
+              [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; });
+    const float mx = want[0].logit;
+    double sum = 0;
+    for (auto& c : want) {
+      c.p = std::exp(c.logit - mx);
+      sum += c.p;
+    }
+    for (auto& c : want) c.p = static_cast<float>(c.p / sum);
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < n; ++i) {
+      CHECK(got[i].logit == want[i].logit);
+      CHECK(got[i].p == want[i].p);
+    }
+  }
+}
+
 TEST_CASE("repetition penalty divides positive and multiplies negative logits of seen tokens") {
   std::vector<float> c = {2.0f, -2.0f, 1.0f};
   std::vector<int32_t> recent = {0, 1, 1};
