@@ -149,6 +149,35 @@ void Sampler::truncate(std::vector<Candidate>& c, int32_t k, float top_p, float 
   }
 }
 
+void Sampler::truncate_row(std::span<const float> logits, float top_p, float min_p,
+                           std::vector<Candidate>& out) {
+  // softmax's numerators exp(logit - max) for the whole row (NaN as -inf; +inf logits share the
+  // mass, as in probabilities) and their sum in id order, as truncate sums them.
+  float mx = -INFINITY;
+  for (const float x : logits) mx = x > mx ? x : mx;
+  thread_local std::vector<float> e;
+  e.resize(logits.size());
+  if (std::isinf(mx) && mx > 0) {
+    for (size_t i = 0; i < logits.size(); ++i) e[i] = logits[i] == mx ? 1.0f : 0.0f;
+  } else {
+    for (size_t i = 0; i < logits.size(); ++i) e[i] = std::isnan(logits[i]) ? -INFINITY : logits[i] - mx;
+    kernels::active().exp_f32(e.data(), e.data(), static_cast<int64_t>(e.size()));
+  }
+  double sum = 0;
+  for (const float x : e) sum += x;
+  // The best m candidates with their p; cut where top-p's mass or min-p's threshold is reached,
+  // else take a longer prefix.
+  for (size_t m = std::min<size_t>(logits.size(), 64);; m = std::min(logits.size(), m * 8)) {
+    select_top_k(logits, static_cast<int32_t>(m), out);
+    for (auto& c : out) c.p = static_cast<float>(e[static_cast<size_t>(c.id)] / sum);
+    const size_t keep = tighter(top_p_keep(out, top_p), min_p_keep(out, min_p));
+    if (keep > 0 || m == logits.size()) {
+      out.resize(keep > 0 ? keep : m);
+      return;
+    }
+  }
+}
+
 int32_t Sampler::argmax(std::span<const float> logits) {
   // Ties go to the lowest id, as llama.cpp's greedy sampler does: the first maximum in id order.
   // NaN compares false, so it is never the maximum. The maximum first (eight running maxima, so the loop is
@@ -239,6 +268,11 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     probabilities(cand_);
     Sampler::top_p(cand_, opts_.top_p);
     Sampler::min_p(cand_, opts_.min_p);
+  } else if (opts_.top_p < 1.0f || opts_.min_p > 0.0f) {
+    // Top-p or min-p over the whole vocabulary: probabilities from the row, candidates for the
+    // best only.
+    if (argmax(row) < 0) throw nothing();
+    truncate_row(row, opts_.top_p, opts_.min_p, cand_);
   } else {
     cand_.resize(row.size());
     float best = -INFINITY;

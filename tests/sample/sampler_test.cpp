@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <random>
+#include <set>
 #include <vector>
 
 #include "slm/error.h"
@@ -173,6 +174,35 @@ TEST_CASE("softmax gives std::exp's probabilities bit for bit, over a whole voca
     for (size_t i = 0; i < n; ++i) {
       CHECK(got[i].logit == want[i].logit);
       CHECK(got[i].p == want[i].p);
+    }
+  }
+}
+
+TEST_CASE("truncate_row keeps what truncate keeps, with the same p, from the row") {
+  std::mt19937 rng(5);
+  for (const size_t n : {1u, 5u, 64u, 65u, 700u, 32000u}) {
+    for (const float spread : {0.5f, 4.0f, 30.0f}) {  // flat (top-p needs long prefixes) to peaked
+      std::normal_distribution<float> nd(0.0f, spread);
+      std::vector<float> row(n);
+      std::set<float> seen;  // distinct values, so the order has no ties (truncate's sort is unstable)
+      for (auto& x : row) {
+        do x = nd(rng);
+        while (!seen.insert(x).second);
+      }
+      if (n > 10) row[7] = -INFINITY;
+      for (const auto& [tp, mp] :
+           {std::pair{0.95f, 0.05f}, std::pair{0.5f, 0.0f}, std::pair{1.0f, 0.2f}, std::pair{0.999f, 0.0f}}) {
+        auto want = cands(row);
+        Sampler::truncate(want, 0, tp, mp);
+        std::vector<Candidate> got;
+        Sampler::truncate_row(row, tp, mp, got);
+        INFO("n ", n, " spread ", spread, " top_p ", tp, " min_p ", mp);
+        REQUIRE(got.size() == want.size());
+        for (size_t i = 0; i < got.size(); ++i) {
+          CHECK(got[i].id == want[i].id);
+          CHECK(got[i].p == want[i].p);
+        }
+      }
     }
   }
 }
