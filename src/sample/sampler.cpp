@@ -274,28 +274,48 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     if (argmax(row) < 0) throw nothing();
     truncate_row(row, opts_.top_p, opts_.min_p, cand_);
   } else {
-    cand_.resize(row.size());
-    float best = -INFINITY;
-    for (size_t i = 0; i < row.size(); ++i) {
-      const float x = std::isnan(row[i]) ? -INFINITY : row[i];
-      cand_[i] = Candidate{static_cast<int32_t>(i), x, 0.0f};
-      best = x > best ? x : best;
-    }
-    if (!(best > -INFINITY)) throw nothing();
-    truncate(cand_, k, opts_.top_p, opts_.min_p);
+    // Nothing is cut: every token can be drawn, by its softmax at the temperature, straight from
+    // the row (the candidates path's arithmetic, without a candidate per token).
+    e_.resize(row.size());
+    for (size_t i = 0; i < row.size(); ++i)
+      e_[i] = std::isnan(row[i]) ? -INFINITY : row[i] / opts_.temperature;
+    const int64_t i = draw_softmax(e_);
+    if (i < 0) throw nothing();
+    return static_cast<int32_t>(i);
   }
   // Temperature last, over the survivors.
-  for (auto& x : cand_) x.logit /= opts_.temperature;
-  probabilities(cand_);  // the survivors keep their order
+  e_.resize(cand_.size());
+  for (size_t i = 0; i < cand_.size(); ++i) e_[i] = cand_[i].logit / opts_.temperature;
+  return cand_[static_cast<size_t>(draw_softmax(e_))].id;
+}
+
+int64_t Sampler::draw_softmax(std::vector<float>& x) {
+  // probabilities()'s arithmetic: p_i = exp(x_i - max) / sum in order, +inf logits sharing the
+  // mass; then the first i where the running sum of p passes a uniform draw (rounding: the last
+  // with p > 0).
+  float mx = -INFINITY;
+  for (const float v : x) mx = v > mx ? v : mx;
+  if (!(mx > -INFINITY)) return -1;
+  const bool forced = std::isinf(mx);
+  if (forced) {
+    for (auto& v : x) v = v == mx ? 1.0f : 0.0f;
+  } else {
+    for (auto& v : x) v -= mx;
+    kernels::active().exp_f32(x.data(), x.data(), static_cast<int64_t>(x.size()));
+  }
+  double sum = 0;
+  for (const float v : x) sum += v;
   std::uniform_real_distribution<double> u(0.0, 1.0);
   const double r = u(rng_);
   double cum = 0;
-  int32_t last = cand_.front().id;  // the last candidate that can be drawn (p > 0), for rounding
-  for (const auto& x : cand_) {
-    if (x.p <= 0.0f) continue;
-    cum += x.p;
-    last = x.id;
-    if (r < cum) return x.id;
+  int64_t last = -1;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const float p =
+        forced ? (x[i] > 0.0f ? 1.0f / static_cast<float>(sum) : 0.0f) : static_cast<float>(x[i] / sum);
+    if (p <= 0.0f) continue;
+    cum += p;
+    last = static_cast<int64_t>(i);
+    if (r < cum) return last;
   }
   return last;
 }

@@ -62,7 +62,12 @@ class Sampler {
  private:
   SamplerOptions opts_;
   std::mt19937_64 rng_;
+  // Draws an index of x (logits over the temperature; overwritten) by softmax(x); -1 when every
+  // x is -inf.
+  int64_t draw_softmax(std::vector<float>& x);
+
   std::vector<float> row_;  // a copy of the logits that bias and penalties change
+  std::vector<float> e_;    // logits over the temperature, then their exp
   std::vector<Candidate> cand_;
 };
 

@@ -207,6 +207,50 @@ TEST_CASE("truncate_row keeps what truncate keeps, with the same p, from the row
   }
 }
 
+TEST_CASE("temperature sampling over the whole vocabulary draws what softmax and a uniform draw give") {
+  // The reference: the candidates' arithmetic (logit / T, std::exp(x - max), a double sum in id
+  // order, p as float, the first id whose running sum passes the draw), the Sampler's RNG.
+  std::mt19937 gen(3);
+  std::normal_distribution<float> nd(0.0f, 2.0f);
+  std::vector<float> l(5000);
+  for (auto& x : l) x = nd(gen);
+  l[10] = -INFINITY;
+  l[11] = NAN;
+  SamplerOptions o;
+  o.temperature = 0.7f;
+  o.top_k = 0;
+  o.top_p = 1.0f;
+  o.min_p = 0.0f;
+  o.seed = 99;
+  Sampler s(o);
+  std::mt19937_64 rng(o.seed);
+  for (int t = 0; t < 200; ++t) {
+    std::vector<float> x(l.size());
+    float mx = -INFINITY;
+    for (size_t i = 0; i < l.size(); ++i) {
+      x[i] = std::isnan(l[i]) ? -INFINITY : l[i] / o.temperature;
+      mx = std::max(mx, x[i]);
+    }
+    double sum = 0;
+    for (auto& v : x) {
+      v = std::exp(v - mx);
+      sum += v;
+    }
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    const double r = u(rng);
+    double cum = 0;
+    int32_t want = -1;
+    for (size_t i = 0; i < x.size() && want < 0; ++i) {
+      const float p = static_cast<float>(x[i] / sum);
+      if (p <= 0.0f) continue;
+      cum += p;
+      if (r < cum) want = static_cast<int32_t>(i);
+    }
+    REQUIRE(want >= 0);
+    CHECK(s.sample(l, {}) == want);
+  }
+}
+
 TEST_CASE("repetition penalty divides positive and multiplies negative logits of seen tokens") {
   std::vector<float> c = {2.0f, -2.0f, 1.0f};
   std::vector<int32_t> recent = {0, 1, 1};
