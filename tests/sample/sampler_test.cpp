@@ -21,6 +21,16 @@ std::vector<Candidate> cands(const std::vector<float>& logits) {
   for (size_t i = 0; i < logits.size(); ++i) c.push_back({static_cast<int32_t>(i), logits[i], 0});
   return c;
 }
+// Temperature sampling with nothing cut (no top-k, top-p or min-p).
+SamplerOptions whole_vocabulary(float temperature, uint64_t seed) {
+  SamplerOptions o;
+  o.temperature = temperature;
+  o.top_k = 0;
+  o.top_p = 1.0f;
+  o.min_p = 0.0f;
+  o.seed = seed;
+  return o;
+}
 }  // namespace
 
 TEST_CASE("greedy picks the argmax, lowest id on ties") {
@@ -216,12 +226,7 @@ TEST_CASE("temperature sampling over the whole vocabulary draws what softmax and
   for (auto& x : l) x = nd(gen);
   l[10] = -INFINITY;
   l[11] = NAN;
-  SamplerOptions o;
-  o.temperature = 0.7f;
-  o.top_k = 0;
-  o.top_p = 1.0f;
-  o.min_p = 0.0f;
-  o.seed = 99;
+  const SamplerOptions o = whole_vocabulary(0.7f, 99);
   Sampler s(o);
   std::mt19937_64 rng(o.seed);
   for (int t = 0; t < 200; ++t) {
@@ -329,12 +334,7 @@ TEST_CASE("truncate keeps what top-k, softmax, top-p and min-p keep, in the same
 }
 
 TEST_CASE("same seed gives the same draws; temperature sampling follows the distribution") {
-  SamplerOptions o;
-  o.temperature = 1.0f;
-  o.top_k = 0;
-  o.top_p = 1.0f;
-  o.min_p = 0.0f;
-  o.seed = 1234;
+  const SamplerOptions o = whole_vocabulary(1.0f, 1234);
   std::vector<float> l = {std::log(0.6f), std::log(0.3f), std::log(0.1f)};
   Sampler a(o), b(o);
   std::map<int32_t, int> counts;
