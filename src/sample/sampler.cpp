@@ -14,30 +14,35 @@ namespace {
 // Descending by logit (a lambda, not a function: the sorts inline it).
 constexpr auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; };
 
-// p = softmax(logit) in the candidates' current order, without sorting them. Where some logits
-// are +inf (a logit bias of +inf forces a token), those share the whole mass, as the limit of a
-// large finite bias would; sample() has made sure some logit is above -inf.
-void probabilities(std::vector<Candidate>& c) {
-  if (c.empty()) return;
-  float mx = c[0].logit;
-  for (const auto& x : c) mx = std::max(mx, x.logit);
-  if (std::isinf(mx) && mx > 0) {
-    const auto n = std::count_if(c.begin(), c.end(), [mx](const Candidate& x) { return x.logit == mx; });
-    for (auto& x : c) x.p = x.logit == mx ? 1.0f / static_cast<float>(n) : 0.0f;
-    return;
+// softmax's numerators in place: e_i = exp(e_i - max) through the kernels' exp_f32 (std::exp's
+// bits, in vectors: over a whole vocabulary a scalar std::exp per token took most of a
+// millisecond), or, where some e_i are +inf (a logit bias of +inf forces a token), 1 for those and
+// 0 for the rest, so they share the mass as the limit of a large finite bias would. Returns their
+// sum, in order (every softmax here sums in the same order, so p has the same bits on every path);
+// 0 when every e_i is -inf: nothing can be drawn. No e_i may be NaN.
+double softmax_numerators(std::span<float> e) {
+  float mx = -INFINITY;
+  for (const float v : e) mx = v > mx ? v : mx;
+  if (!(mx > -INFINITY)) return 0.0;
+  if (std::isinf(mx)) {
+    for (auto& v : e) v = v == mx ? 1.0f : 0.0f;
+  } else {
+    for (auto& v : e) v -= mx;
+    kernels::active().exp_f32(e.data(), e.data(), static_cast<int64_t>(e.size()));
   }
-  // exp(logit - max) through the kernels' exp_f32 (std::exp's bits, in vectors: over a whole
-  // vocabulary, with top-k off, a scalar std::exp per token took most of a millisecond).
+  double sum = 0;
+  for (const float v : e) sum += v;
+  return sum;
+}
+
+// p = softmax(logit) in the candidates' current order, without sorting them (sample() has made
+// sure some logit is above -inf).
+void probabilities(std::vector<Candidate>& c) {
   thread_local std::vector<float> e;
   e.resize(c.size());
-  for (size_t i = 0; i < c.size(); ++i) e[i] = c[i].logit - mx;
-  kernels::active().exp_f32(e.data(), e.data(), static_cast<int64_t>(e.size()));
-  double sum = 0;
-  for (size_t i = 0; i < c.size(); ++i) {
-    c[i].p = e[i];
-    sum += e[i];
-  }
-  for (auto& x : c) x.p = static_cast<float>(x.p / sum);
+  for (size_t i = 0; i < c.size(); ++i) e[i] = c[i].logit;
+  const double sum = softmax_numerators(e);
+  for (size_t i = 0; i < c.size(); ++i) c[i].p = static_cast<float>(e[i] / sum);
 }
 
 // On candidates sorted by logit with p filled: how many top-p (the smallest prefix with mass >= p)
@@ -151,20 +156,13 @@ void Sampler::truncate(std::vector<Candidate>& c, int32_t k, float top_p, float 
 
 void Sampler::truncate_row(std::span<const float> logits, float top_p, float min_p,
                            std::vector<Candidate>& out) {
-  // softmax's numerators exp(logit - max) for the whole row (NaN as -inf; +inf logits share the
-  // mass, as in probabilities) and their sum in id order, as truncate sums them.
-  float mx = -INFINITY;
-  for (const float x : logits) mx = x > mx ? x : mx;
+  // softmax's numerators for the whole row (NaN as -inf) and their sum, as truncate's are.
   thread_local std::vector<float> e;
   e.resize(logits.size());
-  if (std::isinf(mx) && mx > 0) {
-    for (size_t i = 0; i < logits.size(); ++i) e[i] = logits[i] == mx ? 1.0f : 0.0f;
-  } else {
-    for (size_t i = 0; i < logits.size(); ++i) e[i] = std::isnan(logits[i]) ? -INFINITY : logits[i] - mx;
-    kernels::active().exp_f32(e.data(), e.data(), static_cast<int64_t>(e.size()));
-  }
-  double sum = 0;
-  for (const float x : e) sum += x;
+  for (size_t i = 0; i < logits.size(); ++i) e[i] = std::isnan(logits[i]) ? -INFINITY : logits[i];
+  const double sum = softmax_numerators(e);
+  out.clear();
+  if (sum == 0.0) return;  // every logit -inf: no candidate
   // The best m candidates with their p; cut where top-p's mass or min-p's threshold is reached,
   // else take a longer prefix.
   for (size_t m = std::min<size_t>(logits.size(), 64);; m = std::min(logits.size(), m * 8)) {
@@ -271,8 +269,8 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   } else if (opts_.top_p < 1.0f || opts_.min_p > 0.0f) {
     // Top-p or min-p over the whole vocabulary: probabilities from the row, candidates for the
     // best only.
-    if (argmax(row) < 0) throw nothing();
     truncate_row(row, opts_.top_p, opts_.min_p, cand_);
+    if (cand_.empty()) throw nothing();
   } else {
     // Nothing is cut: every token can be drawn, by its softmax at the temperature, straight from
     // the row (the candidates path's arithmetic, without a candidate per token).
@@ -290,28 +288,16 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
 }
 
 int64_t Sampler::draw_softmax(std::vector<float>& x) {
-  // probabilities()'s arithmetic: p_i = exp(x_i - max) / sum in order, +inf logits sharing the
-  // mass; then the first i where the running sum of p passes a uniform draw (rounding: the last
-  // with p > 0).
-  float mx = -INFINITY;
-  for (const float v : x) mx = v > mx ? v : mx;
-  if (!(mx > -INFINITY)) return -1;
-  const bool forced = std::isinf(mx);
-  if (forced) {
-    for (auto& v : x) v = v == mx ? 1.0f : 0.0f;
-  } else {
-    for (auto& v : x) v -= mx;
-    kernels::active().exp_f32(x.data(), x.data(), static_cast<int64_t>(x.size()));
-  }
-  double sum = 0;
-  for (const float v : x) sum += v;
+  // probabilities()'s arithmetic, then the first i where the running sum of p passes a uniform draw
+  // (rounding: the last with p > 0).
+  const double sum = softmax_numerators(x);
+  if (sum == 0.0) return -1;
   std::uniform_real_distribution<double> u(0.0, 1.0);
   const double r = u(rng_);
   double cum = 0;
   int64_t last = -1;
   for (size_t i = 0; i < x.size(); ++i) {
-    const float p =
-        forced ? (x[i] > 0.0f ? 1.0f / static_cast<float>(sum) : 0.0f) : static_cast<float>(x[i] / sum);
+    const float p = static_cast<float>(x[i] / sum);
     if (p <= 0.0f) continue;
     cum += p;
     last = static_cast<int64_t>(i);

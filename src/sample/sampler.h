@@ -55,7 +55,8 @@ class Sampler {
   static void truncate(std::vector<Candidate>& c, int32_t k, float top_p, float min_p);
   // truncate without top-k, with a cut (top_p < 1 or min_p > 0), from the row of logits: the same
   // survivors, p (bit for bit) and order as truncate(all the row's candidates, 0, top_p, min_p),
-  // lower ids first among equal logits; only the candidates the cut looks at are made.
+  // lower ids first among equal logits; only the candidates the cut looks at are made. `out` is
+  // empty when every logit is -inf (or NaN).
   static void truncate_row(std::span<const float> logits, float top_p, float min_p,
                            std::vector<Candidate>& out);
 
