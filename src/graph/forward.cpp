@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "kernels/kernels.h"
 #include "slm/error.h"
 
 namespace slm {
 namespace {
+
+// Passes of up to this many tokens (generation, a few sequences decoding together) run inside a
+// ThreadPool::SpinScope: their products take tens of microseconds, so a wake-up per call counts.
+constexpr int64_t kSpinMaxTokens = 8;
 
 float softcap(float x, float cap) { return cap > 0.0f ? cap * std::tanh(x / cap) : x; }
 
@@ -103,6 +108,8 @@ void Forward::run(ThreadPool& pool, std::span<const BatchEntry> batch, KvCache& 
   const auto& K = kernels::active();
   const int64_t n = static_cast<int64_t>(batch.size());
   if (n == 0) return;
+  std::optional<ThreadPool::SpinScope> spin;
+  if (n <= kSpinMaxTokens) spin.emplace(pool);
   const int64_t d = cfg_.d_model;
   const int64_t hd = cfg_.head_dim;
   const int64_t q_dim = static_cast<int64_t>(cfg_.n_heads) * hd;
