@@ -30,6 +30,38 @@ inline void cpu_relax() noexcept {
 // that stops generating gets its cores back at once.
 constexpr std::chrono::microseconds kLinger{500};
 
+// Spinning that gives the core away once a wait grows long: pause instructions for the first
+// kYieldAfter, then a yield per check, so threads that outnumber the free cores (another session
+// generating in the same process, a busy machine) take turns instead of spinning through each
+// other's time slices. The steps between a pass's calls take well under kYieldAfter.
+constexpr std::chrono::microseconds kYieldAfter{50};
+
+class Backoff {
+ public:
+  void pause() {
+    if (!yielding_ && ++spins_ % 64 == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (spins_ == 64)
+        since_ = now;
+      else if (now - since_ > kYieldAfter)
+        yielding_ = true;
+    }
+    if (yielding_)
+      std::this_thread::yield();
+    else
+      cpu_relax();
+  }
+  void reset() noexcept {
+    spins_ = 0;
+    yielding_ = false;
+  }
+
+ private:
+  uint32_t spins_ = 0;
+  bool yielding_ = false;
+  std::chrono::steady_clock::time_point since_;
+};
+
 // Set while this thread runs a chunk of a team call: a parallel_for from inside runs inline.
 thread_local bool t_in_team_call = false;
 
@@ -86,7 +118,8 @@ struct ThreadPool::Team {
     run_share(0);
     // Close the call (a thread that has not entered it yet stays out), then wait for those inside.
     state.fetch_or(kClosed, std::memory_order_acq_rel);
-    while ((state.load(std::memory_order_acquire) & kCountMask) != 0) cpu_relax();
+    Backoff backoff;
+    while ((state.load(std::memory_order_acquire) & kCountMask) != 0) backoff.pause();
     if (error) std::rethrow_exception(error);
   }
 
@@ -146,6 +179,7 @@ struct ThreadPool::Team {
     uint64_t seen = 0;
     bool idle = false;
     std::chrono::steady_clock::time_point idle_since;
+    Backoff backoff;
     for (uint32_t spins = 0;; ++spins) {
       const uint64_t g = gen.load(std::memory_order_acquire);
       if (g != seen) {
@@ -160,12 +194,13 @@ struct ThreadPool::Team {
           }
         }
         idle = false;
+        backoff.reset();
         continue;
       }
       if (stop.load(std::memory_order_relaxed)) return;
       if (active()) {
         idle = false;
-        cpu_relax();
+        backoff.pause();
         continue;
       }
       if (!idle) {
@@ -173,7 +208,7 @@ struct ThreadPool::Team {
         idle_since = std::chrono::steady_clock::now();
       }
       if (spins % 256 != 0 || std::chrono::steady_clock::now() - idle_since < kLinger) {
-        cpu_relax();
+        backoff.pause();
         continue;
       }
       // Sleep until a scope begins (enter_scope bumps `wake` and, seeing a sleeper, notifies).
@@ -182,6 +217,7 @@ struct ThreadPool::Team {
       if (!active() && !stop.load() && gen.load() == seen) wake.wait(w);
       sleepers.fetch_sub(1);
       idle = false;
+      backoff.reset();
     }
   }
 

@@ -121,3 +121,18 @@ TEST_CASE("a parallel_for inside a chunk runs, and the threads wake after sleepi
     check_cover(pool, 1000, 16);  // oneTBB again
   }
 }
+
+TEST_CASE("two pools spinning at once from two threads (more threads than cores) both finish") {
+  std::atomic<int64_t> sums[2] = {0, 0};
+  std::vector<std::thread> users;
+  for (int u = 0; u < 2; ++u)
+    users.emplace_back([&, u] {
+      slm::ThreadPool pool(2, /*spin_beyond_cores=*/true);
+      slm::ThreadPool::SpinScope spin(pool);
+      for (int call = 0; call < 500; ++call)
+        pool.parallel_for(64, 4, [&](int64_t b, int64_t e) { sums[u].fetch_add(e - b); });
+    });
+  for (auto& t : users) t.join();
+  CHECK(sums[0].load() == 500 * 64);
+  CHECK(sums[1].load() == 500 * 64);
+}
