@@ -208,17 +208,21 @@ inline void matvec_tile_one(const MatmulArgs& a, int64_t r0, int64_t t0, int64_t
   const int64_t nq = a.cols / 128;
   RowStreams<NR> w(a.w + static_cast<size_t>(r0) * a.w_row_bytes, a.w_row_bytes, stride, next_tile_rows);
   const uint8_t* x = a.x + static_cast<size_t>(t0) * a.x_row_bytes;
+  // The leftover blocks first, into memory, and the accumulators only ever indexed by constants
+  // (unroll): GCC then keeps all 16 in registers; with a run-time index after the loop it also
+  // stored each one to the stack every step (bench/RESULTS.md, session 15). Same sum: steps + tail.
+  float tail[NR] = {};
+  if (a.cols % 128 != 0)
+    for (int r = 0; r < NR; ++r) tail[r] = leftover_blocks<K>(a, w.row_at(r), x);
   __m512 acc[NR];
-  for (int r = 0; r < NR; ++r) acc[r] = _mm512_setzero_ps();
+  unroll<NR>([&](auto r) { acc[r] = _mm512_setzero_ps(); });
   for (int64_t q = 0; q < nq; ++q) {
     w.prefetch(K::kBytes, kMatvecPrefetchSteps * K::kBytes);
     const XQuad xq = load_x_quad<K::kOffsetShift>(x + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));
     unroll<NR>([&](auto r) { acc[r] = quad_dot(K::load(w.template row<r>()), xq, acc[r]); });
     w.advance(K::kBytes);
   }
-  const size_t back = static_cast<size_t>(nq) * K::kBytes;  // the rows' starts, for the leftover blocks
-  for (int r = 0; r < NR; ++r)
-    a.y[t0 * a.ldy + r0 + r * stride] = _mm512_reduce_add_ps(acc[r]) + leftover_blocks<K>(a, w.row_at(r) - back, x);
+  unroll<NR>([&](auto r) { a.y[t0 * a.ldy + r0 + r * stride] = _mm512_reduce_add_ps(acc[r]) + tail[r]; });
 }
 
 // Rows [row_begin, row_end) for NT tokens from t0: tiles of NR rows, then single rows.
