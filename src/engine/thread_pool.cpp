@@ -25,7 +25,7 @@ inline void cpu_relax() noexcept {
 #endif
 }
 
-// How long the threads spin on after the last SpinScope ends before they sleep: longer than the
+// How long the threads wait for a call, outside any SpinScope, before they sleep: longer than the
 // sampling and bookkeeping between two generated tokens (~0.1 ms), short enough that a program
 // that stops generating gets its cores back at once.
 constexpr std::chrono::microseconds kLinger{500};
@@ -38,28 +38,29 @@ constexpr std::chrono::microseconds kYieldAfter{50};
 
 class Backoff {
  public:
+  // One step of a wait: a pause, or a yield once the wait has lasted kYieldAfter.
   void pause() {
-    if (!yielding_ && ++spins_ % 64 == 0) {
+    if (spins_++ % 64 == 0) {  // the clock every 64 steps
       const auto now = std::chrono::steady_clock::now();
-      if (spins_ == 64)
-        since_ = now;
-      else if (now - since_ > kYieldAfter)
-        yielding_ = true;
+      if (spins_ == 1) since_ = now;
+      waited_ = now - since_;
     }
-    if (yielding_)
+    if (waited_ > kYieldAfter)
       std::this_thread::yield();
     else
       cpu_relax();
   }
+  // How long this wait has lasted (as of the last clock reading).
+  std::chrono::steady_clock::duration waited() const noexcept { return waited_; }
   void reset() noexcept {
     spins_ = 0;
-    yielding_ = false;
+    waited_ = {};
   }
 
  private:
   uint32_t spins_ = 0;
-  bool yielding_ = false;
   std::chrono::steady_clock::time_point since_;
+  std::chrono::steady_clock::duration waited_{};
 };
 
 // Set while this thread runs a chunk of a team call: a parallel_for from inside runs inline.
@@ -104,13 +105,12 @@ struct ThreadPool::Team {
   void run(int64_t n, int64_t g, const std::function<void(int64_t, int64_t)>& f) {
     fn = &f;
     grain = static_cast<uint64_t>(g);
-    for (int t = 0; t < n_threads; ++t) {
-      const auto bound = [&](int k) {
-        const int64_t b = (n * k / n_threads + g / 2) / g * g;  // the nearest multiple of the grain
-        return static_cast<uint64_t>(k == n_threads ? n : std::min(b, n));
-      };
+    // Slice t is [bound(t), bound(t + 1)): n * t / threads at the nearest multiple of the grain.
+    const auto bound = [&](int k) {
+      return static_cast<uint64_t>(k == n_threads ? n : std::min(n, (n * k / n_threads + g / 2) / g * g));
+    };
+    for (int t = 0; t < n_threads; ++t)
       slices[static_cast<size_t>(t)].lohi.store(pack(bound(t), bound(t + 1)), std::memory_order_relaxed);
-    }
     error = nullptr;
     const uint64_t number = ++calls;
     state.store((number & 0xffffffffu) << 32, std::memory_order_release);
@@ -177,10 +177,8 @@ struct ThreadPool::Team {
 
   void worker(int t) {
     uint64_t seen = 0;
-    bool idle = false;
-    std::chrono::steady_clock::time_point idle_since;
-    Backoff backoff;
-    for (uint32_t spins = 0;; ++spins) {
+    Backoff backoff;  // the wait since this thread's last call (or wake-up)
+    for (;;) {
       const uint64_t g = gen.load(std::memory_order_acquire);
       if (g != seen) {
         seen = g;
@@ -193,30 +191,20 @@ struct ThreadPool::Team {
             break;
           }
         }
-        idle = false;
         backoff.reset();
         continue;
       }
       if (stop.load(std::memory_order_relaxed)) return;
-      if (active()) {
-        idle = false;
+      if (active() || backoff.waited() < kLinger) {
         backoff.pause();
         continue;
       }
-      if (!idle) {
-        idle = true;
-        idle_since = std::chrono::steady_clock::now();
-      }
-      if (spins % 256 != 0 || std::chrono::steady_clock::now() - idle_since < kLinger) {
-        backoff.pause();
-        continue;
-      }
-      // Sleep until a scope begins (enter_scope bumps `wake` and, seeing a sleeper, notifies).
+      // No scope and no call for kLinger: sleep until a scope begins (enter_scope bumps `wake`
+      // and, seeing a sleeper, notifies).
       sleepers.fetch_add(1);
       const uint32_t w = wake.load();
       if (!active() && !stop.load() && gen.load() == seen) wake.wait(w);
       sleepers.fetch_sub(1);
-      idle = false;
       backoff.reset();
     }
   }
