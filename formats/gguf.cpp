@@ -507,6 +507,8 @@ uint64_t GgufFile::alignment() const noexcept { return impl_->alignment; }
 uint64_t GgufFile::data_offset() const noexcept { return impl_->data_offset; }
 uint64_t GgufFile::file_size() const noexcept { return impl_->bytes.size(); }
 std::span<const uint8_t> GgufFile::file_bytes() const noexcept { return impl_->bytes; }
+bool GgufFile::unseal() noexcept { return impl_->mapping.unseal(); }
+void GgufFile::seal() noexcept { impl_->mapping.seal(); }
 std::span<const KeyValue> GgufFile::metadata() const noexcept { return impl_->metadata; }
 std::span<const TensorInfo> GgufFile::tensors() const noexcept { return impl_->tensors; }
 

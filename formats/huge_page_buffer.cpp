@@ -57,4 +57,8 @@ void HugePageBuffer::make_read_only() noexcept {
   if (region_) ::mprotect(region_, region_size_, PROT_READ);
 }
 
+void HugePageBuffer::make_writable() noexcept {
+  if (region_) ::mprotect(region_, region_size_, PROT_READ | PROT_WRITE);
+}
+
 }  // namespace slm

@@ -29,6 +29,8 @@ class HugePageBuffer {
 
   // From now on the memory can only be read (writes fault): for contents filled once, as weights.
   void make_read_only() noexcept;
+  // Writable again (a loader rearranging weights in place before make_read_only).
+  void make_writable() noexcept;
 
  private:
   void* region_ = nullptr;  // what munmap releases: the aligned block plus up to 2 MiB of slack

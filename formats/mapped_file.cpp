@@ -113,6 +113,14 @@ MappedFile MappedFile::open(const std::filesystem::path& path, MapMode mode) {
   return m;
 }
 
+bool MappedFile::unseal() noexcept {
+  if (!copy_.data()) return false;
+  copy_.make_writable();
+  return true;
+}
+
+void MappedFile::seal() noexcept { copy_.make_read_only(); }
+
 MappedFile::MappedFile(MappedFile&& o) noexcept
     : data_(std::exchange(o.data_, nullptr)),
       size_(std::exchange(o.size_, 0)),

@@ -44,6 +44,12 @@ class MappedFile {
   size_t size() const noexcept { return size_; }
   const std::filesystem::path& path() const noexcept { return path_; }
 
+  // MapMode::huge_pages: the copy is writable between unseal() and seal() (a loader rearranging
+  // weights in place), read-only otherwise. unseal() returns false, and nothing may be written,
+  // for a file mapping.
+  bool unseal() noexcept;
+  void seal() noexcept;
+
  private:
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;

@@ -76,7 +76,7 @@ const KnownLevel* find_known(std::string_view name) {
 
 // Entries `over` provides replace those of `base`; the rest stay. Listing every field by hand is
 // deliberate; the assert below trips when a field is added without being listed here.
-static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 3 * kDTypeSlots + 21),
+static_assert(sizeof(KernelTable) == sizeof(void*) * (1 + 3 * kDTypeSlots + 22),
               "KernelTable changed: update overlay()");
 KernelTable overlay(const KernelTable& base, const KernelTable& over) {
   KernelTable t = base;
@@ -89,6 +89,7 @@ KernelTable overlay(const KernelTable& base, const KernelTable& over) {
   if (over.pack_panel) t.pack_panel = over.pack_panel;
   if (over.panel_min_tokens) t.panel_min_tokens = over.panel_min_tokens;
   if (over.matvec_row_group) t.matvec_row_group = over.matvec_row_group;
+  if (over.load_layout) t.load_layout = over.load_layout;
   if (over.rmsnorm) t.rmsnorm = over.rmsnorm;
   if (over.softmax) t.softmax = over.softmax;
   if (over.silu_mul) t.silu_mul = over.silu_mul;

@@ -21,8 +21,8 @@
 
 namespace slm::kernels {
 
-// Table slots indexed by DType id (the largest id, MXFP4, is 39).
-inline constexpr size_t kDTypeSlots = 40;
+// Table slots indexed by DType id (the largest id, slm's own Q4_0_R4, is 40).
+inline constexpr size_t kDTypeSlots = 41;
 constexpr size_t slot(DType t) noexcept { return static_cast<size_t>(t); }
 
 // The format activations are converted to before a matmul with weights of type `weight`, as ggml
@@ -69,8 +69,37 @@ inline constexpr int64_t matvec_row_stride(DType type, size_t row_bytes) noexcep
 // The rows a one-token chunk should be a multiple of, so the kernel sees whole groups (what the
 // avx512 table's matvec_row_group answers; levels that do not stride leave it unset).
 inline constexpr int64_t matvec_row_group(DType type, size_t row_bytes) noexcept {
+  if (type == DType::Q4_0_R4) return 256;  // 16 tiles of 4 groups 16 groups apart (see Q4_0_R4 below)
   const int64_t s = matvec_row_stride(type, row_bytes);
   return s > 1 ? (type == DType::Q4_0 ? 16 : 8) * s : 16;
+}
+
+// ---- repacked layouts (generation) ----------------------------------------------------------------
+// Q4_0_R4: a Q4_0 matrix (rows a multiple of 4, cols a multiple of 128) with each group of 4
+// consecutive rows rearranged in place, 4-block step by step: step q of group g is the 4 rows'
+// blocks [4q, 4q + 4) side by side (4 x 72 bytes), so
+//   row r's blocks [4q, 4q + 4) = data + (r / 4) * 4 * row_bytes + q * 288 + (r % 4) * 72.
+// The group still occupies the bytes of its 4 rows, so a slice of rows starting at a multiple of 4
+// keeps working as `data + r * row_bytes`. A 16-row generation tile then reads 4 streams of 288
+// bytes a step (4 groups) instead of 16 of 72. Only levels with kernels for it ask for it
+// (KernelTable::load_layout); loaders that own writable weights (huge-page copies) repack, others
+// keep the file's layout. Opt-in for now (SLM_REPACK=1, src/model/load_gguf.cpp): in a harness on
+// the Zen 5 machine the pattern read 8-10% faster (bench/RESULTS.md, session 15); end to end it has
+// only been measured on an Intel Xeon, where it made no difference beyond noise (session 16).
+inline constexpr int64_t kR4Rows = 4;
+inline constexpr size_t kR4StepBytes = 4 * 4 * 18;  // 4 rows x 4 Q4_0 blocks
+// Whether a matrix of `type` with these dimensions can take the Q4_0_R4 layout.
+inline constexpr bool can_repack_r4(DType type, int64_t rows, int64_t cols) noexcept {
+  return type == DType::Q4_0 && rows > 0 && rows % kR4Rows == 0 && cols > 0 && cols % 128 == 0;
+}
+// In place, rows x row_bytes at data (row_bytes = the row's Q4_0 bytes, can_repack_r4 holds):
+// Q4_0 -> Q4_0_R4, and back. `scratch` holds 4 * row_bytes bytes.
+void repack_q4_0_r4(uint8_t* data, int64_t rows, size_t row_bytes, uint8_t* scratch) noexcept;
+void unpack_q4_0_r4(uint8_t* data, int64_t rows, size_t row_bytes, uint8_t* scratch) noexcept;
+// Row r's blocks [4q, 4q + 4) in a Q4_0_R4 matrix.
+inline const uint8_t* r4_row_step(const uint8_t* data, size_t row_bytes, int64_t r, int64_t q) noexcept {
+  return data + static_cast<size_t>(r / kR4Rows) * kR4Rows * row_bytes +
+         static_cast<size_t>(q) * kR4StepBytes + static_cast<size_t>(r % kR4Rows) * (kR4StepBytes / kR4Rows);
 }
 
 // ---- token panels (prompt processing) ------------------------------------------------------------
@@ -123,6 +152,9 @@ struct KernelTable {
   // The rows a one-token chunk of matmul[] should be a multiple of (matvec_row_group), where the
   // level reads rows in strided groups; nullptr: 16.
   int64_t (*matvec_row_group)(DType type, size_t row_bytes);
+  // The layout this level reads a matrix of `type` fastest in (Q4_0 -> Q4_0_R4 where it has those
+  // kernels), for loaders that can rearrange the weights; nullptr, or `type` itself: as it is.
+  DType (*load_layout)(DType type, int64_t rows, int64_t cols);
 
   // y[i] = x[i] / sqrt(mean(x^2) + eps) * (w[i] + w_offset); w_offset is 1 for Gemma-style norms.
   void (*rmsnorm)(const float* x, const float* w, float* y, int64_t n, float eps, float w_offset);

@@ -40,6 +40,7 @@ constexpr std::array kTable = {
     DTypeTraits{DType::TQ1_0, "TQ1_0", 256, 54, false},
     DTypeTraits{DType::TQ2_0, "TQ2_0", 256, 66, false},
     DTypeTraits{DType::MXFP4, "MXFP4", 32, 17, false},
+    DTypeTraits{DType::Q4_0_R4, "Q4_0_R4", 32, 18, true, true},
 };
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -55,7 +56,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::optional<DTypeTraits> dtype_traits(uint32_t id) noexcept {
   for (const auto& t : kTable)
-    if (static_cast<uint32_t>(t.type) == id) return t;
+    if (static_cast<uint32_t>(t.type) == id && !t.internal) return t;
   return std::nullopt;
 }
 
@@ -75,7 +76,7 @@ std::optional<uint64_t> row_bytes(DType t, uint64_t n) noexcept {
 
 std::optional<DType> dtype_from_name(std::string_view name) noexcept {
   for (const auto& t : kTable)
-    if (iequals(t.name, name)) return t.type;
+    if (!t.internal && iequals(t.name, name)) return t.type;
   return std::nullopt;
 }
 

@@ -47,6 +47,9 @@ enum class DType : uint32_t {
   TQ2_0 = 35,
   // 36..38 were IQ4_NL_4_4 / _4_8 / _8_8, removed.
   MXFP4 = 39,
+  // slm's own layouts, never read from or written to a file (dtype_traits and dtype_from_name do
+  // not know them): weights rearranged at load for a kernel level (kernels.h, "repacked layouts").
+  Q4_0_R4 = 40,  // Q4_0 blocks, 4 rows interleaved per 4-block step
 };
 
 struct DTypeTraits {
@@ -55,6 +58,7 @@ struct DTypeTraits {
   uint32_t block_size;    // elements per block (1 for plain types)
   uint32_t block_bytes;   // bytes per block
   bool supported;         // slm has kernels for it (false: recognised, reported as unsupported)
+  bool internal = false;  // an slm layout, not a file type
 };
 
 // Traits of a type id read from a file; nullopt for ids that no ggml version defines.

@@ -11,6 +11,7 @@ namespace slm::kernels {
 DType activation_type(DType weight) noexcept {
   switch (weight) {
     case DType::Q4_0:
+    case DType::Q4_0_R4:
     case DType::Q5_0:
     case DType::Q8_0:
     case DType::IQ4_NL: return DType::Q8_0;

@@ -335,6 +335,28 @@ void matmul_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   }
 }
 
+// Q4_0_R4 (kernels.h): the blocks of row r in the order and with the arithmetic of
+// vec_dot_q4_0_q8_0, read where the repacked layout keeps them, so the same bits.
+void matmul_rows_q4_0_r4(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    for (int64_t t = 0; t < a.n_tokens; ++t) {
+      const auto* x = reinterpret_cast<const block_q8_0*>(a.x + static_cast<size_t>(t) * a.x_row_bytes);
+      float sumf = 0;
+      for (int64_t ib = 0; ib < a.cols / QK8_0; ++ib) {
+        const auto* w =
+            reinterpret_cast<const block_q4_0*>(r4_row_step(a.w, a.w_row_bytes, r, ib / 4)) + ib % 4;
+        int sumi0 = 0, sumi1 = 0;
+        for (int j = 0; j < QK8_0 / 2; ++j) {
+          sumi0 += ((w->qs[j] & 0x0F) - 8) * x[ib].qs[j];
+          sumi1 += ((w->qs[j] >> 4) - 8) * x[ib].qs[j + QK8_0 / 2];
+        }
+        sumf += static_cast<float>(sumi0 + sumi1) * fp16_to_f32(w->d) * fp16_to_f32(x[ib].d);
+      }
+      a.y[t * a.ldy + r] = sumf;
+    }
+  }
+}
+
 }  // namespace
 
 VecDotFn vec_dot_fn(DType wtype) noexcept {
@@ -373,6 +395,8 @@ MatmulFn matmul_fn(DType wtype) noexcept {
     case DType::Q5_K: return matmul_rows<vec_dot_q5_K_q8_K>;
     case DType::Q6_K: return matmul_rows<vec_dot_q6_K_q8_K>;
     case DType::IQ4_NL: return matmul_rows<vec_dot_iq4_nl_q8_0>;
+    case DType::Q4_0_R4:
+      return matmul_rows_q4_0_r4;
     default: return nullptr;
   }
 }

@@ -23,6 +23,7 @@ namespace slm::kernels::x86 {
 void add_matmul_avx512(KernelTable& t) {
   t.matmul[slot(DType::Q8_0)] = matmul_quad<Q8_0Quad>;
   t.matmul[slot(DType::Q4_0)] = matmul_quad<Q4_0Quad>;
+  t.matmul[slot(DType::Q4_0_R4)] = matmul_quad<Q4_0R4Quad>;
   t.matmul[slot(DType::Q5_0)] = matmul_tiled<Q5_0Kernel, 4, 4>;
   t.matmul[slot(DType::Q4_1)] = matmul_tiled<Q4_1Kernel, 4, 4>;
   t.matmul[slot(DType::Q5_1)] = matmul_tiled<Q5_1Kernel, 4, 4>;
@@ -38,6 +39,7 @@ void add_matmul_avx512(KernelTable& t) {
 
   t.pack_panel = pack_panel_avx512;
   t.matmul_panels[slot(DType::Q4_0)] = matmul_panels<PanelQ4_0, Avx512Panel>;
+  t.matmul_panels[slot(DType::Q4_0_R4)] = matmul_panels<PanelQ4_0R4, Avx512Panel>;
   t.matmul_panels[slot(DType::Q4_1)] = matmul_panels<PanelQ4_1, Avx512Panel>;
   t.matmul_panels[slot(DType::Q5_0)] = matmul_panels<PanelQ5_0, Avx512Panel>;
   t.matmul_panels[slot(DType::Q5_1)] = matmul_panels<PanelQ5_1, Avx512Panel>;

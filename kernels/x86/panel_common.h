@@ -92,6 +92,19 @@ struct PanelQ4_0 {
   }
 };
 
+// Q4_0_R4 (kernels.h): Q4_0's blocks, 4 rows interleaved per 4-block step; unpack_rows reads each
+// row's 4-block pieces where the layout keeps them.
+struct PanelQ4_0R4 : PanelQ4_0 {
+  static constexpr bool kRows4 = true;
+};
+template <class T>
+constexpr bool panel_rows4() {
+  if constexpr (requires { T::kRows4; })
+    return T::kRows4;
+  else
+    return false;
+}
+
 struct PanelQ4_1 {
   using WBlock = block_q4_1;
   static constexpr int kBlock = 32, kSub = 32, kOffsetShift = -1, kLevelMax = 15;  // no offset
@@ -310,15 +323,28 @@ inline void unpack_rows(const MatmulArgs& a, int64_t r0, int nr, int64_t c0, int
       continue;
     }
     if (r0 + kPanelRows + r < prefetch_end) {
-      const uintptr_t next = reinterpret_cast<uintptr_t>(a.w) +
-                             static_cast<uintptr_t>(r0 + kPanelRows + r) * a.w_row_bytes + seg_start;
+      const int64_t rn = r0 + kPanelRows + r;
+      // Q4_0_R4: the columns of a group of 4 rows are one run of 4 x seg_bytes; row rn takes a quarter
+      uintptr_t next =
+          reinterpret_cast<uintptr_t>(a.w) + static_cast<uintptr_t>(rn) * a.w_row_bytes + seg_start;
+      if constexpr (panel_rows4<T>())
+        next = reinterpret_cast<uintptr_t>(r4_row_step(a.w, a.w_row_bytes, rn - rn % kR4Rows, c0 / 128)) +
+               static_cast<uintptr_t>(rn % kR4Rows) * seg_bytes;
       for (size_t l = 0; l < seg_bytes; l += 64)
         _mm_prefetch(reinterpret_cast<const char*>(next + l), _MM_HINT_T1);
     }
-    const auto* blocks =
-        reinterpret_cast<const typename T::WBlock*>(a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes) +
-        c0 / T::kBlock;
-    Isa::template unpack_row<T>(blocks, nb, p.q[r], p.scale[r], p.min[r]);
+    if constexpr (panel_rows4<T>()) {  // 4 blocks (128 columns) at a time, from each step of the group
+      for (int64_t i = 0; i < kc / 128; ++i) {
+        const auto* piece =
+            reinterpret_cast<const block_q4_0*>(r4_row_step(a.w, a.w_row_bytes, r0 + r, c0 / 128 + i));
+        Isa::template unpack_row<PanelQ4_0>(piece, 4, p.q[r] + 128 * i, p.scale[r] + 4 * i, p.min[r] + 4 * i);
+      }
+    } else {
+      const auto* blocks =
+          reinterpret_cast<const typename T::WBlock*>(a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes) +
+          c0 / T::kBlock;
+      Isa::template unpack_row<T>(blocks, nb, p.q[r], p.scale[r], p.min[r]);
+    }
   }
 }
 

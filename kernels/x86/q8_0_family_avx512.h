@@ -114,9 +114,21 @@ inline XQuad load_x_quad(const uint8_t* p) {
   return x;
 }
 
-struct Q4_0Quad {
+// Where a row's 4-block steps are: row r's step q at row(a, r) + q * kStep. Row-major for the file
+// types; Q4_0_R4 (kernels.h) keeps the 4 rows of a group side by side in each step.
+struct RowMajorSteps {
+  static constexpr bool kRows4 = false;
+  static const uint8_t* row(const MatmulArgs& a, int64_t r) {
+    return a.w + static_cast<size_t>(r) * a.w_row_bytes;
+  }
+  // How far a row's steps run on contiguously (where prefetch_row_streams wraps to the next tile).
+  static size_t stream_bytes(const MatmulArgs& a) { return a.w_row_bytes; }
+};
+
+struct Q4_0Quad : RowMajorSteps {
   static constexpr int kOffsetShift = 3;
   static constexpr size_t kBytes = 4 * sizeof(block_q4_0);
+  static constexpr size_t kStep = kBytes;
   using Block = Q4_0Kernel;
   static Quad load(const uint8_t* p) {
     const __m512i a = _mm512_loadu_si512(p), b = _mm512_loadu_si512(p + 8);
@@ -130,9 +142,10 @@ struct Q4_0Quad {
   }
 };
 
-struct Q8_0Quad {
+struct Q8_0Quad : RowMajorSteps {
   static constexpr int kOffsetShift = 7;
   static constexpr size_t kBytes = 4 * sizeof(block_q8_0);
+  static constexpr size_t kStep = kBytes;
   using Block = Q8_0Kernel;
   static Quad load(const uint8_t* p) {
     Quad w = load_q8_quad(p);
@@ -141,6 +154,15 @@ struct Q8_0Quad {
     w.hi = _mm512_xor_si512(w.hi, flip);
     return w;
   }
+};
+
+// Q4_0_R4: Q4_0's steps, 4 rows interleaved (kernels.h). Rows are read in place (no stream wraps:
+// a group's rows continue into the next group's).
+struct Q4_0R4Quad : Q4_0Quad {
+  static constexpr bool kRows4 = true;
+  static constexpr size_t kStep = kR4StepBytes;
+  static const uint8_t* row(const MatmulArgs& a, int64_t r) { return r4_row_step(a.w, a.w_row_bytes, r, 0); }
+  static size_t stream_bytes(const MatmulArgs&) { return SIZE_MAX / 2; }
 };
 
 inline __m512 quad_dot(const Quad& w, const XQuad& x, __m512 acc) {
@@ -181,14 +203,15 @@ inline void matvec_tile(const MatmulArgs& a, int64_t r0, int64_t t0, const XQuad
   const uint8_t* w[NR];
   __m512 acc[NT][NR];
   for (int r = 0; r < NR; ++r) {
-    w[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
+    w[r] = K::row(a, r0 + r);
     for (int t = 0; t < NT; ++t) acc[t][r] = _mm512_setzero_ps();
   }
-  constexpr size_t kPrefetchDist = kMatvecPrefetchSteps * K::kBytes;
+  constexpr size_t kPrefetchDist = kMatvecPrefetchSteps * K::kStep;
   for (int64_t q = 0; q < nq; ++q) {
-    prefetch_row_streams<NR>(w, a.w_row_bytes, static_cast<size_t>(q) * K::kBytes, K::kBytes, kPrefetchDist);
+    prefetch_row_streams<NR>(w, K::stream_bytes(a), static_cast<size_t>(q) * K::kStep, K::kBytes,
+                             kPrefetchDist);
     for (int r = 0; r < NR; ++r) {
-      const Quad wq = K::load(w[r] + static_cast<size_t>(q) * K::kBytes);
+      const Quad wq = K::load(w[r] + static_cast<size_t>(q) * K::kStep);
       for (int t = 0; t < NT; ++t) acc[t][r] = quad_dot(wq, xq[t * nq + q], acc[t][r]);
     }
   }
@@ -225,11 +248,79 @@ inline void matvec_tile_one(const MatmulArgs& a, int64_t r0, int64_t t0, int64_t
   unroll<NR>([&](auto r) { a.y[t0 * a.ldy + r0 + r * stride] = _mm512_reduce_add_ps(acc[r]) + tail[r]; });
 }
 
+// One token, Q4_0_R4: NG groups of 4 rows side by side, groups g0 + k * s (k < NG), so NG streams
+// of 288-byte steps. Each row takes the steps and bits of matvec_tile_one. The group stream runs on
+// into group g0 + k * s + 1, which the driver reads next, so the prefetch simply runs ahead.
+template <int NG>
+inline void matvec_r4_tile(const MatmulArgs& a, int64_t g0, int64_t s, int64_t t0) {
+  using K = Q4_0R4Quad;
+  constexpr size_t kPiece = K::kBytes;  // one row's 4 blocks
+  const int64_t nq = a.cols / 128;
+  const size_t group_bytes = static_cast<size_t>(kR4Rows) * a.w_row_bytes;
+  uintptr_t base = reinterpret_cast<uintptr_t>(a.w) + static_cast<uintptr_t>(g0) * group_bytes;
+  const uintptr_t rs = static_cast<uintptr_t>(s) * group_bytes, rs3 = 3 * rs;
+  const auto group = [&](auto k) __attribute__((always_inline)) {
+    if constexpr (k == 0)
+      return uintptr_t{0};
+    else if constexpr (k == 1)
+      return rs;
+    else if constexpr (k == 2)
+      return 2 * rs;
+    else
+      return rs3;
+  };
+  const uint8_t* x = a.x + static_cast<size_t>(t0) * a.x_row_bytes;
+  __m512 acc[4 * NG];
+  unroll<4 * NG>([&](auto i) { acc[i] = _mm512_setzero_ps(); });
+  for (int64_t q = 0; q < nq; ++q) {
+    unroll<NG>([&](auto k) __attribute__((always_inline)) {
+      prefetch_step(base + group(k) + kMatvecPrefetchSteps * K::kStep, K::kStep);
+    });
+    const XQuad xq = load_x_quad<K::kOffsetShift>(x + static_cast<size_t>(q) * 4 * sizeof(block_q8_0));
+    unroll<4 * NG>([&](auto i) {
+      const auto* p = reinterpret_cast<const uint8_t*>(base + group(std::integral_constant<int, i / 4>{}) +
+                                                       (i % 4) * kPiece);
+      acc[i] = quad_dot(K::load(p), xq, acc[i]);
+    });
+    base += K::kStep;
+    asm("" : "+r"(base));
+  }
+  unroll<4 * NG>(
+      [&](auto i) { a.y[t0 * a.ldy + kR4Rows * (g0 + (i / 4) * s) + i % 4] = _mm512_reduce_add_ps(acc[i]); });
+}
+
+// One row of a Q4_0_R4 matrix (a range that does not start or end on a group).
+inline void matvec_r4_row(const MatmulArgs& a, int64_t r, int64_t t0) {
+  using K = Q4_0R4Quad;
+  const uint8_t* x = a.x + static_cast<size_t>(t0) * a.x_row_bytes;
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t q = 0; q < a.cols / 128; ++q)
+    acc = quad_dot(K::load(r4_row_step(a.w, a.w_row_bytes, r, q)),
+                   load_x_quad<K::kOffsetShift>(x + static_cast<size_t>(q) * 4 * sizeof(block_q8_0)), acc);
+  a.y[t0 * a.ldy + r] = _mm512_reduce_add_ps(acc);
+}
+
+// One token over rows [row_begin, row_end) of a Q4_0_R4 matrix: super-groups of 16 s rows as s
+// tiles of 4 groups s apart (tile i: groups i, i + s, i + 2s, i + 3s), s = 64 where the range
+// allows (streams 64 groups apart read fastest in the harness: bench/RESULTS.md, session 15), then
+// smaller; then single groups, then single rows.
+inline void matvec_r4_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end, int64_t t0) {
+  int64_t r = row_begin;
+  for (; r < row_end && r % kR4Rows != 0; ++r) matvec_r4_row(a, r, t0);
+  for (int64_t s = 64; s >= 1; s /= 2)
+    for (; r + 16 * s <= row_end; r += 16 * s)
+      for (int64_t i = 0; i < s; ++i) matvec_r4_tile<4>(a, r / kR4Rows + i, s, t0);
+  for (; r + kR4Rows <= row_end; r += kR4Rows) matvec_r4_tile<1>(a, r / kR4Rows, 1, t0);
+  for (; r < row_end; ++r) matvec_r4_row(a, r, t0);
+}
+
 // Rows [row_begin, row_end) for NT tokens from t0: tiles of NR rows, then single rows.
 template <class K, int NR, int NT>
 inline void matvec_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end, int64_t t0) {
   int64_t r = row_begin;
-  if constexpr (NT == 1) {
+  if constexpr (NT == 1 && K::kRows4) {
+    matvec_r4_rows(a, row_begin, row_end, t0);
+  } else if constexpr (NT == 1) {
     // Groups of NR x s rows as s strided tiles, each row stream running on through s rows.
     const auto tile = [&](int64_t first, int64_t s, int64_t next) {
       matvec_tile_one<K, NR>(a, first, t0, s, next);
@@ -259,13 +350,13 @@ template <class K, int NR, int NT>
 inline void prepped_tile(const MatmulArgs& a, int64_t r0, int64_t t0, const XQuad (*xbuf)[kChunkQuads], int64_t q0,
                          int64_t qn, bool first, bool last) {
   const uint8_t* w[NR];
-  for (int r = 0; r < NR; ++r) w[r] = a.w + static_cast<size_t>(r0 + r) * a.w_row_bytes;
+  for (int r = 0; r < NR; ++r) w[r] = K::row(a, r0 + r);
   __m512 acc[NR][NT];
   for (int r = 0; r < NR; ++r)
     for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
   for (int64_t q = 0; q < qn; ++q) {
     for (int r = 0; r < NR; ++r) {
-      const Quad wq = K::load(w[r] + static_cast<size_t>(q0 + q) * K::kBytes);
+      const Quad wq = K::load(w[r] + static_cast<size_t>(q0 + q) * K::kStep);
       for (int t = 0; t < NT; ++t) acc[r][t] = quad_dot(wq, xbuf[t][q], acc[r][t]);
     }
   }

@@ -12,6 +12,10 @@ const KernelTable& avx512_table() {
     t.isa = "avx512";
     t.panel_min_tokens = kAvx512PanelMinTokens;
     t.matvec_row_group = kernels::matvec_row_group;
+    // Q4_0 generation reads 4-row groups faster (kernels.h, "repacked layouts")
+    t.load_layout = [](DType type, int64_t rows, int64_t cols) {
+      return can_repack_r4(type, rows, cols) ? DType::Q4_0_R4 : type;
+    };
     x86::add_matmul_avx512(t);
     x86::add_float_ops_avx512(t);
     return t;

@@ -1,7 +1,11 @@
 // Maps a GGUF file's tensors (llama.cpp names: blk.N.attn_q.weight, ...) onto Weights.
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "formats/gguf.h"
 #include "kernels/kernels.h"
@@ -145,6 +149,36 @@ struct ModelLoader {
     }
   }
 
+  // Huge-page copies are ours to rearrange: matrices the kernel level reads faster in a layout of
+  // its own (kernels.h, "repacked layouts") are converted in place, once, at load. The embedding
+  // table stays as it is (its rows are dequantized one by one), also where it doubles as the output.
+  // Opt-in for now (SLM_REPACK=1): see the kernels.h section for what it measured where.
+  void relayout() {
+    const kernels::KernelTable& k = kernels::active();
+    const char* opt_in = std::getenv("SLM_REPACK");
+    if (!k.load_layout || opt_in == nullptr || std::string_view(opt_in) != "1") return;
+    std::vector<MatView*> mats;
+    Weights& W = m.weights_;
+    if (W.output.data != W.token_embd.data) mats.push_back(&W.output);
+    for (LayerWeights& L : W.layers) {
+      for (MatView* v : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down, &L.shexp_gate,
+                         &L.shexp_up, &L.shexp_down})
+        mats.push_back(v);
+      for (ExpertMats* e : {&L.exp_gate, &L.exp_up, &L.exp_down})
+        for (MatView& v : e->experts) mats.push_back(&v);
+    }
+    std::vector<uint8_t> scratch;
+    for (MatView* v : mats) {
+      if (!*v || v->data == W.token_embd.data || k.load_layout(v->type, v->rows, v->cols) != DType::Q4_0_R4 ||
+          v->row_bytes != row_bytes(v->type, static_cast<uint64_t>(v->cols)))
+        continue;
+      scratch.resize(std::max(scratch.size(), static_cast<size_t>(kernels::kR4Rows) * v->row_bytes));
+      // The bytes belong to the huge-page copy this loader made (MapMode::huge_pages), not to a mapping.
+      kernels::repack_q4_0_r4(const_cast<uint8_t*>(v->data), v->rows, v->row_bytes, scratch.data());
+      v->type = DType::Q4_0_R4;
+    }
+  }
+
   void compute_traffic() { m.bytes_per_token_ = bytes_per_token(m.config_, m.weights_, m.weight_bytes_); }
 
 
@@ -160,6 +194,13 @@ struct ModelLoader {
     for (const auto& t : file->tensors()) m->n_params_ += t.n_elements;
     ModelLoader loader{*m, *file};
     loader.load_weights();
+    if (mode == MapMode::huge_pages && file->unseal()) {
+      struct Seal {
+        gguf::GgufFile& f;
+        ~Seal() { f.seal(); }
+      } seal{*file};
+      loader.relayout();
+    }
     loader.compute_traffic();
     return m;
   }
