@@ -15,7 +15,8 @@
 // is streamed per token. Matrix-matrix (128 tokens) is
 // compute-bound and runs on a 256-row slice (per thread: the 2-thread run gives each thread its own
 // 256 rows), to keep the scalar runs short. Times are wall-clock (run on an idle machine); names end
-// in /threads:N. The bandwidth probe sums a 1 GiB buffer in 64-bit words, split in 1 MiB chunks; the
+// in /threads:N. The bandwidth probes read a 1 GiB buffer in slm bench's read patterns (one stream,
+// or 4 or 16 prefetched streams per thread: src/engine/bandwidth.h), the fastest being the limit; the
 // int8 probe (AVX-512 VNNI machines) issues independent 512-bit vpdpbusd, the instruction the
 // matrix-matrix kernels are built on, so matmul128's GFLOP/s can be read against it. Matrix-matrix
 // runs take the panel path (kernels.h, "token panels") where the level has one, packing included.
@@ -175,9 +176,10 @@ void run_matmul(benchmark::State& state, const kn::KernelTable* table, DType typ
                  std::to_string(n_tokens) + " tokens, " + std::to_string(threads) + " thread(s)");
 }
 
-// Streaming read bandwidth: sum a 1 GiB buffer (pages touched beforehand) in 1 MiB chunks over the
-// pool's threads.
-void run_bandwidth_probe(benchmark::State& state, int threads) {
+// Streaming read bandwidth: a 1 GiB buffer (pages touched beforehand) read in chunks over the pool's
+// threads in one of the patterns of slm bench's probe (src/engine/bandwidth.h); the fastest is the
+// limit.
+void run_bandwidth_probe(benchmark::State& state, int threads, int pattern) {
   const size_t total_words = (size_t{1} << 30) / sizeof(uint64_t);
   static const slm::HugePageBuffer mem = [&] {  // huge pages, as the weights (bandwidth.h)
     slm::HugePageBuffer b(total_words * sizeof(uint64_t));
@@ -185,28 +187,23 @@ void run_bandwidth_probe(benchmark::State& state, int threads) {
     for (size_t i = 0; i < total_words; ++i) w[i] = i;
     return b;
   }();
-  const uint64_t* const buf = reinterpret_cast<const uint64_t*>(mem.data());
-  constexpr int64_t kChunk = (1 << 20) / sizeof(uint64_t);
+  const uint8_t* const buf = mem.data();
   slm::ThreadPool& pool = pool_of(threads);
   for (auto _ : state) {
     std::atomic<uint64_t> sink{0};
-    pool.parallel_for(static_cast<int64_t>(total_words / kChunk), 1, [&](int64_t c0, int64_t c1) {
-      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;  // independent chains: the adds keep up with memory
-      const uint64_t* p = buf + c0 * kChunk;
-      const uint64_t* end = buf + c1 * kChunk;
-      for (; p < end; p += 4) {
-        s0 += p[0];
-        s1 += p[1];
-        s2 += p[2];
-        s3 += p[3];
-      }
-      sink.fetch_add(s0 + s1 + s2 + s3, std::memory_order_relaxed);
-    });
+    pool.parallel_for(
+        static_cast<int64_t>(mem.size() / slm::kProbeChunkBytes), 1, [&](int64_t c0, int64_t c1) {
+          uint64_t s = 0;
+          for (int64_t c = c0; c < c1; ++c)
+            s += slm::read_pattern_chunk(pattern, buf + static_cast<size_t>(c) * slm::kProbeChunkBytes);
+          sink.fetch_add(s, std::memory_order_relaxed);
+        });
     benchmark::DoNotOptimize(sink.load());
   }
   state.counters["GB"] = benchmark::Counter(static_cast<double>(total_words * sizeof(uint64_t)) * 1e-9,
                                               benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel("streaming read, " + std::to_string(threads) + " thread(s): the matrix-vector limit");
+  state.SetLabel(std::string("streaming read, ") + slm::read_pattern_name(pattern) + ", " +
+                 std::to_string(threads) + " thread(s): the matrix-vector limit is the fastest pattern");
 }
 
 #if defined(__x86_64__)
@@ -317,9 +314,16 @@ int main(int argc, char** argv) {
     if (default_min_time) b->MinTime(0.05);
   };
 
-  for (int threads : {1, 2})
-    configure(benchmark::RegisterBenchmark(("bandwidth/read_1GiB/threads:" + std::to_string(threads)).c_str(),
-                                           run_bandwidth_probe, threads));
+  for (int pattern = 0; pattern < slm::kReadPatterns; ++pattern) {
+    std::string name = slm::read_pattern_name(pattern);  // "4 streams + prefetch" -> "4_streams_prefetch"
+    std::replace(name.begin(), name.end(), ' ', '_');
+    name.erase(std::remove(name.begin(), name.end(), '+'), name.end());
+    for (size_t at; (at = name.find("__")) != std::string::npos;) name.erase(at, 1);
+    for (int threads : {1, 2})
+      configure(benchmark::RegisterBenchmark(
+          ("bandwidth/read_1GiB/" + name + "/threads:" + std::to_string(threads)).c_str(),
+          run_bandwidth_probe, threads, pattern));
+  }
 #if defined(__x86_64__)
   if (kn::cpu_features().avx512vnni)
     for (int threads : {1, 2})

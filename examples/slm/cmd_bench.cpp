@@ -54,7 +54,7 @@ int bench(const BenchArgs& a) {
                                       {.huge_pages = a.huge_pages});
   const slm::ModelInfo info = model.info();
   const int threads = a.threads > 0 ? a.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const double bw_before = slm::probe_read_bandwidth(threads, size_t{1} << 30, 3).gb_per_s;
+  const slm::BandwidthResult probe_before = slm::probe_read_bandwidth(threads, size_t{1} << 30, 3);
 
   std::mt19937 rng(42);
   std::uniform_int_distribution<int32_t> tok(0, info.vocab_size - 1);
@@ -100,8 +100,10 @@ int bench(const BenchArgs& a) {
     const int32_t passes = res.timings.generated_tokens;
     if (a.tg > 0 && res.timings.generate_seconds > 0) tg_rates.push_back(passes / res.timings.generate_seconds);
   }
-  const double bw_after = slm::probe_read_bandwidth(threads, size_t{1} << 30, 3).gb_per_s;
-  const double bw = std::max(bw_before, bw_after);
+  const slm::BandwidthResult probe_after = slm::probe_read_bandwidth(threads, size_t{1} << 30, 3);
+  const slm::BandwidthResult& probe =
+      probe_after.gb_per_s > probe_before.gb_per_s ? probe_after : probe_before;
+  const double bw = probe.gb_per_s;
   const Stat pp = stat(pp_rates), tg = stat(tg_rates);
   const std::string at =
       (a.depth > 0 ? " @ d" + std::to_string(a.depth) : "") + (a.f32_attention ? " (f32 attention)" : "");
@@ -137,6 +139,9 @@ int bench(const BenchArgs& a) {
     std::printf("weight bytes per generated token: %.1f MB counted by the matrix products, %.1f MB expected "
                 "(active experts only; %.1f MB of weights in all)\n",
                 counted / 1e6, static_cast<double>(info.bytes_per_token) / 1e6, static_cast<double>(info.weight_bytes) / 1e6);
+  std::printf("read bandwidth, best of 3 repetitions per pattern:");
+  for (const slm::ReadPattern& rp : probe.patterns)
+    std::printf(" %s %.2f GB/s%s", rp.name, rp.gb_per_s, &rp == &probe.patterns.back() ? "\n" : ";");
   const slm::PageStats pages = slm::weight_page_stats(model.internal());
   if (pages.available && pages.resident > 0)
     std::printf("weights on 2 MiB pages: %.0f%% of %.1f MB resident%s\n", 100.0 * static_cast<double>(pages.huge) / static_cast<double>(pages.resident),
@@ -153,6 +158,7 @@ int bench(const BenchArgs& a) {
                         {"tg_gbs", tg_gbs}, {"read_bw_gbs", bw}, {"reps", a.reps}, {"depth", a.depth}, {"depth_seconds", depth_seconds},
                         {"tg_counted_bytes_per_token", counted}, {"f32_attention", a.f32_attention},
                         {"weights_resident_bytes", pages.resident}, {"weights_huge_page_bytes", pages.huge}};
+    for (const slm::ReadPattern& rp : probe.patterns) j["read_bw_patterns"][rp.name] = rp.gb_per_s;
     std::printf("%s\n", j.dump().c_str());
   }
   return 0;
