@@ -259,38 +259,53 @@ TEST_CASE("huge-page loading gives the very same model, and a clear error for HF
 
 TEST_CASE("SLM_REPACK=1: Q4_0 matrices of a huge-page copy in 4-row groups give the very same model") {
   // Every matrix with rows in groups of 4 and columns in 128s; an output matrix of its own, so it is
-  // repacked too, while the embedding table (read row by row) stays as it is.
-  const fs::path p = fs::temp_directory_path() / "slm-session-test-q4_0.gguf";
-  slm::SyntheticSpec s;
-  s.d_model = 128;
-  s.ffn_dim = 256;
-  s.matrix_type = slm::DType::Q4_0;
-  s.embedding_type = slm::DType::Q4_0;
-  s.tied_embeddings = false;
-  slm::write_synthetic_model(s, p);
-  auto mapped = slm::Model::load(p.string());
-  ::setenv("SLM_REPACK", "1", 1);
-  auto copied = slm::Model::load(p.string(), {.huge_pages = true});
-  ::unsetenv("SLM_REPACK");
-  const auto& w = copied.internal().weights();
-  const slm::DType want = slm::kernels::active().load_layout ? slm::DType::Q4_0_R4 : slm::DType::Q4_0;
-  MESSAGE("kernel level " << std::string(slm::kernels::active().isa) << ": matrices "
-                          << slm::dtype_name(w.layers[0].wq.type));
-  CHECK(w.layers[0].wq.type == want);
-  CHECK(w.layers[1].w_down.type == want);
-  CHECK(w.output.type == want);
-  CHECK(w.token_embd.type == slm::DType::Q4_0);
-  CHECK(mapped.internal().weights().layers[0].wq.type == slm::DType::Q4_0);
-  // 12 prompt tokens (token panels on AVX-512), then one token at a time
-  const std::vector<int32_t> prompt = {1, 300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310};
-  slm::Session a(mapped), b(copied);
-  a.prompt(prompt);
-  b.prompt(prompt);
-  const auto la = a.logits(), lb = b.logits();
-  CHECK(std::equal(la.begin(), la.end(), lb.begin(), lb.end()));
-  CHECK(a.generate(greedy(8)).tokens == b.generate(greedy(8)).tokens);
-  const auto ga = a.logits(), gb = b.logits();
-  CHECK(std::equal(ga.begin(), ga.end(), gb.begin(), gb.end()));
+  // repacked too, while the embedding table (read row by row) stays as it is. A dense model and a
+  // mixture of experts (each expert's matrix is repacked on its own).
+  for (const std::string arch : {"llama", "qwen3moe"}) {
+    INFO(arch);
+    const fs::path p = fs::temp_directory_path() / ("slm-session-test-q4_0-" + arch + ".gguf");
+    slm::SyntheticSpec s;
+    s.architecture = arch;
+    s.d_model = 128;
+    s.ffn_dim = 256;
+    if (arch == "qwen3moe") {
+      s.qk_norm = true;
+      s.n_experts = 4;
+      s.n_experts_used = 2;
+      s.expert_ffn_dim = 128;
+    }
+    s.matrix_type = slm::DType::Q4_0;
+    s.embedding_type = slm::DType::Q4_0;
+    s.tied_embeddings = false;
+    slm::write_synthetic_model(s, p);
+    auto mapped = slm::Model::load(p.string());
+    ::setenv("SLM_REPACK", "1", 1);
+    auto copied = slm::Model::load(p.string(), {.huge_pages = true});
+    ::unsetenv("SLM_REPACK");
+    const auto& w = copied.internal().weights();
+    const slm::DType want = slm::kernels::active().load_layout ? slm::DType::Q4_0_R4 : slm::DType::Q4_0;
+    MESSAGE("kernel level " << std::string(slm::kernels::active().isa) << ": matrices "
+                            << slm::dtype_name(w.layers[0].wq.type));
+    CHECK(w.layers[0].wq.type == want);
+    if (arch == "qwen3moe") {
+      CHECK(w.layers[1].exp_down.experts[3].type == want);
+    } else {
+      CHECK(w.layers[1].w_down.type == want);
+    }
+    CHECK(w.output.type == want);
+    CHECK(w.token_embd.type == slm::DType::Q4_0);
+    CHECK(mapped.internal().weights().layers[0].wq.type == slm::DType::Q4_0);
+    // 12 prompt tokens (token panels on AVX-512), then one token at a time
+    const std::vector<int32_t> prompt = {1, 300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310};
+    slm::Session a(mapped), b(copied);
+    a.prompt(prompt);
+    b.prompt(prompt);
+    const auto la = a.logits(), lb = b.logits();
+    CHECK(std::equal(la.begin(), la.end(), lb.begin(), lb.end()));
+    CHECK(a.generate(greedy(8)).tokens == b.generate(greedy(8)).tokens);
+    const auto ga = a.logits(), gb = b.logits();
+    CHECK(std::equal(ga.begin(), ga.end(), gb.begin(), gb.end()));
+  }
 }
 
 TEST_CASE("F32 attention: logits close to the default arithmetic's; the trained model writes its text") {
