@@ -285,8 +285,10 @@ inline void matvec_r4_tile(const MatmulArgs& a, int64_t g0, int64_t s, int64_t t
     base += K::kStep;
     asm("" : "+r"(base));
   }
-  unroll<4 * NG>(
-      [&](auto i) { a.y[t0 * a.ldy + kR4Rows * (g0 + (i / 4) * s) + i % 4] = _mm512_reduce_add_ps(acc[i]); });
+  // + 0.0f: matvec_tile_one adds its (here empty) leftover sum, which turns a -0 into +0
+  unroll<4 * NG>([&](auto i) {
+    a.y[t0 * a.ldy + kR4Rows * (g0 + (i / 4) * s) + i % 4] = _mm512_reduce_add_ps(acc[i]) + 0.0f;
+  });
 }
 
 // One row of a Q4_0_R4 matrix (a range that does not start or end on a group).
@@ -297,7 +299,7 @@ inline void matvec_r4_row(const MatmulArgs& a, int64_t r, int64_t t0) {
   for (int64_t q = 0; q < a.cols / 128; ++q)
     acc = quad_dot(K::load(r4_row_step(a.w, a.w_row_bytes, r, q)),
                    load_x_quad<K::kOffsetShift>(x + static_cast<size_t>(q) * 4 * sizeof(block_q8_0)), acc);
-  a.y[t0 * a.ldy + r] = _mm512_reduce_add_ps(acc);
+  a.y[t0 * a.ldy + r] = _mm512_reduce_add_ps(acc) + 0.0f;  // as matvec_r4_tile
 }
 
 // One token over rows [row_begin, row_end) of a Q4_0_R4 matrix: super-groups of 16 s rows as s

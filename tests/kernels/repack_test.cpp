@@ -111,7 +111,7 @@ TEST_CASE("Q4_0_R4 products of every level give that level's Q4_0 bits") {
           for (size_t i = 0; i < want.size(); ++i) {
             INFO("split " << split << " output " << i);
             REQUIRE(!std::isnan(got[i]));
-            REQUIRE(got[i] == want[i]);
+            REQUIRE(std::bit_cast<uint32_t>(got[i]) == std::bit_cast<uint32_t>(want[i]));
           }
         }
         if (n >= kPanelMinTokens && k.matmul_panels[slot(DType::Q4_0_R4)]) {
@@ -127,7 +127,7 @@ TEST_CASE("Q4_0_R4 products of every level give that level's Q4_0 bits") {
           for (size_t i = 0; i < want.size(); ++i) {
             INFO("panel output " << i);
             REQUIRE(!std::isnan(got[i]));
-            REQUIRE(got[i] == want[i]);
+            REQUIRE(std::bit_cast<uint32_t>(got[i]) == std::bit_cast<uint32_t>(want[i]));
           }
         }
       }
