@@ -145,12 +145,12 @@ class GgufFile {
   std::vector<bool> get_bool_array(std::string_view key) const;
 
   std::span<const TensorInfo> tensors() const noexcept;  // in file order
+  const TensorInfo* find_tensor(std::string_view name) const noexcept;
 
   // MapMode::huge_pages: the tensor bytes (a private copy) may be rewritten in place between
   // unseal() and seal(); unseal() returns false (write nothing) for a file mapping or from_memory.
   bool unseal() noexcept;
   void seal() noexcept;
-  const TensorInfo* find_tensor(std::string_view name) const noexcept;
 
  private:
   struct Impl;
