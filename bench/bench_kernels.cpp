@@ -315,13 +315,11 @@ int main(int argc, char** argv) {
   };
 
   for (int pattern = 0; pattern < slm::kReadPatterns; ++pattern) {
-    std::string name = slm::read_pattern_name(pattern);  // "4 streams + prefetch" -> "4_streams_prefetch"
-    std::replace(name.begin(), name.end(), ' ', '_');
-    name.erase(std::remove(name.begin(), name.end(), '+'), name.end());
-    for (size_t at; (at = name.find("__")) != std::string::npos;) name.erase(at, 1);
     for (int threads : {1, 2})
       configure(benchmark::RegisterBenchmark(
-          ("bandwidth/read_1GiB/" + name + "/threads:" + std::to_string(threads)).c_str(),
+          ("bandwidth/read_1GiB/" + std::string(slm::read_pattern_name(pattern)) +
+           "/threads:" + std::to_string(threads))
+              .c_str(),
           run_bandwidth_probe, threads, pattern));
   }
 #if defined(__x86_64__)

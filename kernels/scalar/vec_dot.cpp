@@ -45,19 +45,22 @@ float vec_dot_bf16(const void* vw, const void* vx, int64_t n) {
   return static_cast<float>(sum);
 }
 
+// One Q4_0 block's term of the row sum (vec_dot_q4_0_q8_0, and Q4_0_R4's matmul below).
+float q4_0_block_term(const block_q4_0& w, const block_q8_0& x) {
+  int sumi0 = 0, sumi1 = 0;
+  for (int j = 0; j < QK8_0 / 2; ++j) {
+    sumi0 += ((w.qs[j] & 0x0F) - 8) * x.qs[j];
+    sumi1 += ((w.qs[j] >> 4) - 8) * x.qs[j + QK8_0 / 2];
+  }
+  return static_cast<float>(sumi0 + sumi1) * fp16_to_f32(w.d) * fp16_to_f32(x.d);
+}
+
 float vec_dot_q4_0_q8_0(const void* vw, const void* vx, int64_t n) {
   assert(n % QK8_0 == 0);
   const auto* w = static_cast<const block_q4_0*>(vw);
   const auto* x = static_cast<const block_q8_0*>(vx);
   float sumf = 0;
-  for (int64_t ib = 0; ib < n / QK8_0; ++ib) {
-    int sumi0 = 0, sumi1 = 0;
-    for (int j = 0; j < QK8_0 / 2; ++j) {
-      sumi0 += ((w[ib].qs[j] & 0x0F) - 8) * x[ib].qs[j];
-      sumi1 += ((w[ib].qs[j] >> 4) - 8) * x[ib].qs[j + QK8_0 / 2];
-    }
-    sumf += static_cast<float>(sumi0 + sumi1) * fp16_to_f32(w[ib].d) * fp16_to_f32(x[ib].d);
-  }
+  for (int64_t ib = 0; ib < n / QK8_0; ++ib) sumf += q4_0_block_term(w[ib], x[ib]);
   return sumf;
 }
 
@@ -335,23 +338,16 @@ void matmul_rows(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   }
 }
 
-// Q4_0_R4 (kernels.h): the blocks of row r in the order and with the arithmetic of
-// vec_dot_q4_0_q8_0, read where the repacked layout keeps them, so the same bits.
+// Q4_0_R4 (kernels.h): the blocks of row r in the order and with the terms of vec_dot_q4_0_q8_0,
+// read where the repacked layout keeps them, so the same bits.
 void matmul_rows_q4_0_r4(const MatmulArgs& a, int64_t row_begin, int64_t row_end) {
   for (int64_t r = row_begin; r < row_end; ++r) {
     for (int64_t t = 0; t < a.n_tokens; ++t) {
       const auto* x = reinterpret_cast<const block_q8_0*>(a.x + static_cast<size_t>(t) * a.x_row_bytes);
       float sumf = 0;
-      for (int64_t ib = 0; ib < a.cols / QK8_0; ++ib) {
-        const auto* w =
-            reinterpret_cast<const block_q4_0*>(r4_row_step(a.w, a.w_row_bytes, r, ib / 4)) + ib % 4;
-        int sumi0 = 0, sumi1 = 0;
-        for (int j = 0; j < QK8_0 / 2; ++j) {
-          sumi0 += ((w->qs[j] & 0x0F) - 8) * x[ib].qs[j];
-          sumi1 += ((w->qs[j] >> 4) - 8) * x[ib].qs[j + QK8_0 / 2];
-        }
-        sumf += static_cast<float>(sumi0 + sumi1) * fp16_to_f32(w->d) * fp16_to_f32(x[ib].d);
-      }
+      for (int64_t ib = 0; ib < a.cols / QK8_0; ++ib)
+        sumf += q4_0_block_term(
+            reinterpret_cast<const block_q4_0*>(r4_row_step(a.w, a.w_row_bytes, r, ib / 4))[ib % 4], x[ib]);
       a.y[t * a.ldy + r] = sumf;
     }
   }

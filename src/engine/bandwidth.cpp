@@ -39,9 +39,9 @@ uint64_t read_chunk(const uint64_t* base) {
 
 using ChunkFn = uint64_t (*)(const uint64_t*);
 constexpr std::array<std::pair<const char*, ChunkFn>, kReadPatterns> kPatterns = {{
-    {"1 stream", read_chunk<1, false>},
-    {"4 streams + prefetch", read_chunk<4, true>},
-    {"16 streams + prefetch", read_chunk<16, true>},
+    {"1-stream", read_chunk<1, false>},
+    {"4-streams-prefetched", read_chunk<4, true>},
+    {"16-streams-prefetched", read_chunk<16, true>},
 }};
 
 }  // namespace

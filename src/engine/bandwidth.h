@@ -29,7 +29,7 @@ const char* read_pattern_name(int pattern) noexcept;
 uint64_t read_pattern_chunk(int pattern, const uint8_t* chunk) noexcept;
 
 struct ReadPattern {
-  const char* name;  // "1 stream", "4 streams + prefetch", ...
+  const char* name;  // "1-stream", "4-streams-prefetched", ... (usable in benchmark names)
   double gb_per_s;   // best of the repetitions
 };
 

@@ -153,10 +153,12 @@ struct ModelLoader {
   // its own (kernels.h, "repacked layouts") are converted in place, once, at load. The embedding
   // table stays as it is (its rows are dequantized one by one), also where it doubles as the output.
   // Opt-in for now (SLM_REPACK=1): see the kernels.h section for what it measured where.
+  static bool relayout_wanted() {
+    const char* opt_in = std::getenv("SLM_REPACK");
+    return kernels::active().load_layout && opt_in != nullptr && std::string_view(opt_in) == "1";
+  }
   void relayout() {
     const kernels::KernelTable& k = kernels::active();
-    const char* opt_in = std::getenv("SLM_REPACK");
-    if (!k.load_layout || opt_in == nullptr || std::string_view(opt_in) != "1") return;
     std::vector<MatView*> mats;
     Weights& W = m.weights_;
     if (W.output.data != W.token_embd.data) mats.push_back(&W.output);
@@ -194,7 +196,7 @@ struct ModelLoader {
     for (const auto& t : file->tensors()) m->n_params_ += t.n_elements;
     ModelLoader loader{*m, *file};
     loader.load_weights();
-    if (mode == MapMode::huge_pages && file->unseal()) {
+    if (mode == MapMode::huge_pages && ModelLoader::relayout_wanted() && file->unseal()) {
       struct Seal {
         gguf::GgufFile& f;
         ~Seal() { f.seal(); }
